@@ -1,0 +1,102 @@
+"""Centred orthonormal 2D FFTs and the complex <-> two-channel conversions.
+
+Convention (fastMRI's): k-space and images are ``(..., H, W)``; the readout runs along
+``H`` and phase encoding along ``W``. The transforms act on the last two axes and are
+unitary (``norm="ortho"``), so white noise has the same standard deviation in k-space
+and in the image.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+
+from kspace._arrays import describe, is_complex, is_torch
+
+__all__ = ["channels_to_complex", "complex_to_channels", "fft2c", "ifft2c"]
+
+ArrayT = TypeVar("ArrayT")
+_AXES = (-2, -1)
+
+
+def _check_image_like(x: Any, name: str) -> None:
+    if not hasattr(x, "ndim") or x.ndim < 2:
+        shown = describe(x) if hasattr(x, "shape") else type(x).__name__
+        raise ValueError(f"{name} must have shape (..., H, W) with at least 2 dimensions; got {shown}")
+
+
+def fft2c(x: ArrayT) -> ArrayT:
+    """Centred orthonormal 2D Fourier transform over the last two axes.
+
+    Parameters
+    ----------
+    x
+        Image, a numpy array or torch tensor of shape ``(..., H, W)``; real input is
+        promoted to complex.
+
+    Returns
+    -------
+    The k-space, of the same kind (numpy or torch) as ``x``:
+    ``fftshift(fft2(ifftshift(x), norm="ortho"))`` over the last two axes.
+    """
+    _check_image_like(x, "x")
+    if is_torch(x):
+        import torch
+
+        t: Any = x
+        return torch.fft.fftshift(  # type: ignore[no-any-return]
+            torch.fft.fft2(torch.fft.ifftshift(t, dim=_AXES), dim=_AXES, norm="ortho"), dim=_AXES
+        )
+    a = np.asarray(x)
+    return np.fft.fftshift(  # type: ignore[return-value]
+        np.fft.fft2(np.fft.ifftshift(a, axes=_AXES), axes=_AXES, norm="ortho"), axes=_AXES
+    )
+
+
+def ifft2c(x: ArrayT) -> ArrayT:
+    """Centred orthonormal 2D inverse Fourier transform over the last two axes.
+
+    The exact inverse of :func:`fft2c`:
+    ``fftshift(ifft2(ifftshift(x), norm="ortho"))``.
+    """
+    _check_image_like(x, "x")
+    if is_torch(x):
+        import torch
+
+        t: Any = x
+        return torch.fft.fftshift(  # type: ignore[no-any-return]
+            torch.fft.ifft2(torch.fft.ifftshift(t, dim=_AXES), dim=_AXES, norm="ortho"), dim=_AXES
+        )
+    a = np.asarray(x)
+    return np.fft.fftshift(  # type: ignore[return-value]
+        np.fft.ifft2(np.fft.ifftshift(a, axes=_AXES), axes=_AXES, norm="ortho"), axes=_AXES
+    )
+
+
+def complex_to_channels(x: ArrayT) -> ArrayT:
+    """Complex ``(..., H, W)`` to real ``(..., 2, H, W)`` (channel 0 real, channel 1 imaginary)."""
+    _check_image_like(x, "x")
+    if not is_complex(x):
+        raise ValueError(f"x must be complex with shape (..., H, W); got {describe(x)}")
+    if is_torch(x):
+        import torch
+
+        t: Any = x
+        return torch.stack((t.real, t.imag), dim=-3)  # type: ignore[no-any-return]
+    a = np.asarray(x)
+    return np.stack((a.real, a.imag), axis=-3)  # type: ignore[return-value]
+
+
+def channels_to_complex(x: ArrayT) -> ArrayT:
+    """Real ``(..., 2, H, W)`` (real, imaginary channels) to complex ``(..., H, W)``."""
+    if not hasattr(x, "ndim") or x.ndim < 3 or x.shape[-3] != 2 or is_complex(x):
+        shown = describe(x) if hasattr(x, "shape") else type(x).__name__
+        raise ValueError(f"x must be real with shape (..., 2, H, W); got {shown}")
+    if is_torch(x):
+        import torch
+
+        t: Any = x
+        return torch.complex(t[..., 0, :, :], t[..., 1, :, :])  # type: ignore[no-any-return]
+    a = np.asarray(x)
+    return a[..., 0, :, :] + 1j * a[..., 1, :, :]  # type: ignore[return-value]

@@ -1,0 +1,5 @@
+"""``python -m mrsim`` runs the ``mrsim`` command line."""
+
+from mrsim.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""``python -m seranet`` runs the ``seranet`` command line."""
+
+from seranet.cli import main
+
+main()
