@@ -26,7 +26,7 @@ def poisson_disc_kernel(order: np.ndarray, radius: np.ndarray, calib: np.ndarray
         if mask[y, x]:
             continue
         r = radius[y, x]
-        reach = int(math.ceil(r))
+        reach = math.ceil(r)
         ok = True
         for yy in range(max(0, y - reach), min(height, y + reach + 1)):
             for xx in range(max(0, x - reach), min(width, x + reach + 1)):

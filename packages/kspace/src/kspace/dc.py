@@ -41,7 +41,9 @@ class DataConsistency(nn.Module):
                 raise ValueError(f"lam must be >= 0; got {lam}")
             self.lam = nn.Parameter(torch.tensor(float(lam)))
 
-    def forward(self, image: torch.Tensor, measured: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, image: torch.Tensor, measured: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         """Apply data consistency.
 
         Parameters
@@ -58,7 +60,9 @@ class DataConsistency(nn.Module):
         ``(B, 2, H, W)`` real tensor.
         """
         if image.ndim != 4 or image.shape[1] != 2 or image.is_complex():
-            raise ValueError(f"image must be real with shape (B, 2, H, W); got {tuple(image.shape)} {image.dtype}")
+            raise ValueError(
+                f"image must be real with shape (B, 2, H, W); got {tuple(image.shape)} {image.dtype}"
+            )
         if not measured.is_complex() or tuple(measured.shape) != (image.shape[0], *image.shape[2:]):
             raise ValueError(
                 f"measured must be complex with shape {(image.shape[0], *image.shape[2:])}; "

@@ -8,7 +8,7 @@ and in the image.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -23,7 +23,9 @@ _AXES = (-2, -1)
 def _check_image_like(x: Any, name: str) -> None:
     if not hasattr(x, "ndim") or x.ndim < 2:
         shown = describe(x) if hasattr(x, "shape") else type(x).__name__
-        raise ValueError(f"{name} must have shape (..., H, W) with at least 2 dimensions; got {shown}")
+        raise ValueError(
+            f"{name} must have shape (..., H, W) with at least 2 dimensions; got {shown}"
+        )
 
 
 def fft2c(x: ArrayT) -> ArrayT:
@@ -45,13 +47,11 @@ def fft2c(x: ArrayT) -> ArrayT:
         import torch
 
         t: Any = x
-        return torch.fft.fftshift(  # type: ignore[no-any-return]
-            torch.fft.fft2(torch.fft.ifftshift(t, dim=_AXES), dim=_AXES, norm="ortho"), dim=_AXES
-        )
+        k = torch.fft.fft2(torch.fft.ifftshift(t, dim=_AXES), dim=_AXES, norm="ortho")
+        return cast(ArrayT, torch.fft.fftshift(k, dim=_AXES))
     a = np.asarray(x)
-    return np.fft.fftshift(  # type: ignore[return-value]
-        np.fft.fft2(np.fft.ifftshift(a, axes=_AXES), axes=_AXES, norm="ortho"), axes=_AXES
-    )
+    k = np.fft.fft2(np.fft.ifftshift(a, axes=_AXES), axes=_AXES, norm="ortho")
+    return cast(ArrayT, np.fft.fftshift(k, axes=_AXES))
 
 
 def ifft2c(x: ArrayT) -> ArrayT:
@@ -65,13 +65,11 @@ def ifft2c(x: ArrayT) -> ArrayT:
         import torch
 
         t: Any = x
-        return torch.fft.fftshift(  # type: ignore[no-any-return]
-            torch.fft.ifft2(torch.fft.ifftshift(t, dim=_AXES), dim=_AXES, norm="ortho"), dim=_AXES
-        )
+        image = torch.fft.ifft2(torch.fft.ifftshift(t, dim=_AXES), dim=_AXES, norm="ortho")
+        return cast(ArrayT, torch.fft.fftshift(image, dim=_AXES))
     a = np.asarray(x)
-    return np.fft.fftshift(  # type: ignore[return-value]
-        np.fft.ifft2(np.fft.ifftshift(a, axes=_AXES), axes=_AXES, norm="ortho"), axes=_AXES
-    )
+    image = np.fft.ifft2(np.fft.ifftshift(a, axes=_AXES), axes=_AXES, norm="ortho")
+    return cast(ArrayT, np.fft.fftshift(image, axes=_AXES))
 
 
 def complex_to_channels(x: ArrayT) -> ArrayT:
@@ -83,20 +81,21 @@ def complex_to_channels(x: ArrayT) -> ArrayT:
         import torch
 
         t: Any = x
-        return torch.stack((t.real, t.imag), dim=-3)  # type: ignore[no-any-return]
+        return cast(ArrayT, torch.stack((t.real, t.imag), dim=-3))
     a = np.asarray(x)
-    return np.stack((a.real, a.imag), axis=-3)  # type: ignore[return-value]
+    return cast(ArrayT, np.stack((a.real, a.imag), axis=-3))
 
 
 def channels_to_complex(x: ArrayT) -> ArrayT:
     """Real ``(..., 2, H, W)`` (real, imaginary channels) to complex ``(..., H, W)``."""
-    if not hasattr(x, "ndim") or x.ndim < 3 or x.shape[-3] != 2 or is_complex(x):
-        shown = describe(x) if hasattr(x, "shape") else type(x).__name__
+    shape: tuple[int, ...] = tuple(getattr(x, "shape", ()))
+    if len(shape) < 3 or shape[-3] != 2 or is_complex(x):
+        shown = describe(x) if shape else type(x).__name__
         raise ValueError(f"x must be real with shape (..., 2, H, W); got {shown}")
     if is_torch(x):
         import torch
 
         t: Any = x
-        return torch.complex(t[..., 0, :, :], t[..., 1, :, :])  # type: ignore[no-any-return]
+        return cast(ArrayT, torch.complex(t[..., 0, :, :], t[..., 1, :, :]))
     a = np.asarray(x)
-    return a[..., 0, :, :] + 1j * a[..., 1, :, :]  # type: ignore[return-value]
+    return cast(ArrayT, a[..., 0, :, :] + 1j * a[..., 1, :, :])

@@ -93,7 +93,9 @@ class LineMask(MaskFunc):
         """Fully sampled centre columns for a given width."""
 
     @abc.abstractmethod
-    def _pick(self, candidates: np.ndarray, count: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    def _pick(
+        self, candidates: np.ndarray, count: int, width: int, rng: np.random.Generator
+    ) -> np.ndarray:
         """Choose ``count`` distinct columns out of ``candidates`` (the non-centre columns)."""
 
     def sample(self, shape: Sequence[int], seed: Seed = None) -> MaskSample:
@@ -109,7 +111,9 @@ class LineMask(MaskFunc):
         rng = np.random.default_rng(seed)
         centre = _center_block(width, center)
         rest = np.setdiff1d(np.arange(width), centre)
-        picked = self._pick(rest, total - center, width, rng) if total > center else np.empty(0, int)
+        picked = (
+            self._pick(rest, total - center, width, rng) if total > center else np.empty(0, int)
+        )
         line = np.zeros(width, dtype=bool)
         line[centre] = True
         line[picked] = True
@@ -158,7 +162,9 @@ class GaussianLines(LineMask):
     def num_center_lines(self, width: int) -> int:
         return int(self.center_lines)
 
-    def _pick(self, candidates: np.ndarray, count: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    def _pick(
+        self, candidates: np.ndarray, count: int, width: int, rng: np.random.Generator
+    ) -> np.ndarray:
         weights = np.exp(-0.5 * ((candidates - width // 2) / (self.std * width)) ** 2)
         return rng.choice(candidates, size=count, replace=False, p=weights / weights.sum())
 
@@ -191,7 +197,9 @@ class RandomLines(_AccelerationLines):
     without replacement so that exactly ``round(W / acceleration)`` columns are kept.
     """
 
-    def _pick(self, candidates: np.ndarray, count: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    def _pick(
+        self, candidates: np.ndarray, count: int, width: int, rng: np.random.Generator
+    ) -> np.ndarray:
         return rng.choice(candidates, size=count, replace=False)
 
 
@@ -203,7 +211,9 @@ class EquispacedLines(_AccelerationLines):
     columns outside the centre block, so exactly ``round(W / acceleration)`` are kept.
     """
 
-    def _pick(self, candidates: np.ndarray, count: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    def _pick(
+        self, candidates: np.ndarray, count: int, width: int, rng: np.random.Generator
+    ) -> np.ndarray:
         spacing = len(candidates) / count
         offset = rng.uniform(0.0, spacing)
         return candidates[np.floor(offset + spacing * np.arange(count)).astype(int)]
@@ -294,4 +304,3 @@ def create_mask(name: str, **kwargs: Any) -> MaskFunc:
         return cls(**kwargs)
     except TypeError as error:
         raise ValueError(f"bad options for mask {name!r}: {error}") from None
-

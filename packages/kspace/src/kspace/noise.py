@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -48,8 +48,8 @@ def add_noise(kspace: ArrayT, level: float, reference: Any, seed: Seed = None) -
         real_dtype = np.float64 if t.dtype == torch.complex128 else np.float32
         parts = rng.standard_normal((2, *t.shape), dtype=real_dtype) * sigma
         noise = torch.complex(torch.from_numpy(parts[0]), torch.from_numpy(parts[1]))
-        return t + noise.to(device=t.device, dtype=t.dtype)  # type: ignore[no-any-return]
+        return cast(ArrayT, t + noise.to(device=t.device, dtype=t.dtype))
     a = np.asarray(kspace)
     real_dtype = np.float64 if a.dtype == np.complex128 else np.float32
     parts = rng.standard_normal((2, *a.shape), dtype=real_dtype) * real_dtype(sigma)
-    return (a + (parts[0] + 1j * parts[1])).astype(a.dtype, copy=False)  # type: ignore[return-value]
+    return cast(ArrayT, (a + (parts[0] + 1j * parts[1])).astype(a.dtype, copy=False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -49,15 +49,17 @@ def zero_filled(kspace: ArrayT, mask: Any) -> ArrayT:
 
         t: Any = kspace
         m = torch.as_tensor(mask, device=t.device)
-        return ifft2c(torch.where(m, t, torch.zeros((), dtype=t.dtype, device=t.device)))  # type: ignore[no-any-return]
+        return cast(
+            ArrayT, ifft2c(torch.where(m, t, torch.zeros((), dtype=t.dtype, device=t.device)))
+        )
     a = np.asarray(kspace)
-    return ifft2c(np.where(np.asarray(mask), a, a.dtype.type(0)))  # type: ignore[return-value]
+    return cast(ArrayT, ifft2c(np.where(np.asarray(mask), a, a.dtype.type(0))))
 
 
 def rss(images: ArrayT, coil_axis: int = -3) -> ArrayT:
     """Root-sum-of-squares magnitude over the coil axis (``(..., C, H, W)`` -> ``(..., H, W)``)."""
     if is_torch(images):
         t: Any = images
-        return t.abs().square().sum(dim=coil_axis).sqrt()  # type: ignore[no-any-return]
+        return cast(ArrayT, t.abs().square().sum(dim=coil_axis).sqrt())
     a = np.asarray(images)
-    return np.sqrt(np.sum(np.abs(a) ** 2, axis=coil_axis))  # type: ignore[return-value]
+    return cast(ArrayT, np.sqrt(np.sum(np.abs(a) ** 2, axis=coil_axis)))
