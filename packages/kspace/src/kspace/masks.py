@@ -276,12 +276,12 @@ class PoissonDisc2D(MaskFunc):
             count = int(mask.sum())
             if abs(count - target) < abs(int(best.sum()) - target):
                 best = mask
+            if abs(count - target) <= 0.002 * target:
+                break
             if count > target:
                 low = scale
-            elif count < target:
-                high = scale
             else:
-                break
+                high = scale
         return MaskSample(best.reshape((1,) * (len(shape) - 2) + (height, width)), self.calib)
 
 

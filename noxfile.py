@@ -1,0 +1,108 @@
+"""Developer sessions: tests, lint, typecheck (default), bench and demo (on request).
+
+Torch: without a CUDA GPU the sessions install ``torch==2.13.0`` first (on the project's
+machines pip takes a local CPU build of exactly that version); the packages themselves only
+ask for a range. Set ``SERANET_TORCH`` to another requirement (e.g. ``torch>=2.1``) to change it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PACKAGES = ("kspace", "mrsim", "seranet", "bench")
+SIBLINGS = {
+    "kspace": (),
+    "mrsim": ("kspace",),
+    "seranet": ("kspace",),
+    "bench": ("kspace", "mrsim", "seranet"),
+}
+NEEDS_TORCH = {"kspace", "seranet", "bench"}
+
+
+def _group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+def _install_torch(session: nox.Session) -> None:
+    default = "torch>=2.1" if shutil.which("nvidia-smi") else "torch==2.13.0"
+    session.install(os.environ.get("SERANET_TORCH", default))
+
+
+def _editable(*packages: str) -> list[str]:
+    args: list[str] = []
+    for name in packages:
+        extra = "[torch]" if name == "kspace" else ""
+        args += ["-e", f"packages/{name}{extra}"]
+    return args
+
+
+@nox.session
+@nox.parametrize("package", PACKAGES)
+def tests(session: nox.Session, package: str) -> None:
+    """Install one package with only its siblings and run its tests."""
+    if package == "kspace":
+        # kspace must work on its own, without torch: check that before adding the extra.
+        session.install("-e", "packages/kspace")
+        session.run("python", "-c", "import kspace, numpy; kspace.fft2c(numpy.ones((4, 4)))")
+    if package in NEEDS_TORCH:
+        _install_torch(session)
+    session.install(*_group("test"), *_editable(*SIBLINGS[package], package))
+    session.run("pytest", f"packages/{package}/tests", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check over the whole workspace."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Mypy over every package's src tree, with the packages installed."""
+    _install_torch(session)
+    session.install(*_group("typecheck"), *_editable(*PACKAGES))
+    session.run("mypy", *(f"packages/{name}/src" for name in PACKAGES), *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Performance benchmarks (pytest-benchmark) of every package; reported, not asserted."""
+    _install_torch(session)
+    session.install(*_group("bench"), *_editable(*PACKAGES))
+    paths = [str(p) for name in PACKAGES if (p := Path("packages", name, "benchmarks")).is_dir()]
+    session.run(
+        "pytest",
+        *paths,
+        "--benchmark-only",
+        "--benchmark-columns=median,iqr,ops,rounds",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """The main job on a fresh machine: simulate a few procedural subjects and preview one."""
+    session.install(*_editable("kspace", "mrsim"))
+    out = Path(session.posargs[0] if session.posargs else "demo-output")
+    session.run("mrsim", "--version")
+    session.run(
+        "mrsim", "simulate", "--out", str(out / "data"), "--phantom", "procedural",
+        "--subjects", "4", "--slices", "9",
+    )  # fmt: skip
+    first = sorted((out / "data").glob("*.h5"))[0]
+    session.run("mrsim", "preview", str(first), "--slice", "4", "--out", str(out / "preview.png"))
+    session.log(f"wrote {out / 'data'} and {out / 'preview.png'}")
