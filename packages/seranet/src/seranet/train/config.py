@@ -1,0 +1,234 @@
+"""Training configuration and the summary a run returns."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kspace import MaskFunc, create_mask
+from kspace.masks import MASKS
+from seranet.data import SplitConfig
+from seranet.models import ModelConfig
+
+__all__ = [
+    "DEVICES",
+    "PRETRAIN_STAGES",
+    "RESUME_IGNORED",
+    "EpochRecord",
+    "RunSummary",
+    "StageSummary",
+    "TrainConfig",
+    "build_mask",
+]
+
+DEVICES = ("auto", "cpu", "cuda")
+"""Accepted values of :attr:`TrainConfig.device`."""
+
+PRETRAIN_STAGES = ("recon-pretrain", "seg-pretrain")
+"""Stages that run for :attr:`TrainConfig.pretrain_epochs` instead of :attr:`TrainConfig.epochs`."""
+
+RESUME_IGNORED = ("device", "workers", "amp")
+"""Fields that may differ between a run and its resumption (they do not change the result on CPU)."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on; the CLI builds it, :func:`seranet.train.train` takes it.
+
+    The defaults are the paper's: Adam, lr 1e-4 halved every 20 epochs, 50 epochs, batch 12,
+    30 % of the phase-encode lines with 16 centre lines, Gaussian line density.
+    """
+
+    data_dir: str
+    """Directory of per-subject HDF5 files (``mrsim simulate`` output)."""
+    model: ModelConfig
+    """Architecture to build (see :func:`seranet.models.build_model`)."""
+    epochs: int = 50
+    """Epochs of the ``train`` and ``finetune`` stages."""
+    pretrain_epochs: int | None = None
+    """Epochs of the ``recon-pretrain`` and ``seg-pretrain`` stages (None: same as ``epochs``)."""
+    batch_size: int = 12
+    """Slices per optimiser step (per process under DDP)."""
+    lr: float = 1e-4
+    """Initial Adam learning rate of every stage."""
+    lr_step: int = 20
+    """Epochs between learning-rate decays (StepLR ``step_size``)."""
+    lr_gamma: float = 0.5
+    """Learning-rate decay factor (StepLR ``gamma``; 0.5 halves it)."""
+    sampling: float = 0.3
+    """Fraction of the phase-encode lines (or k-space points for 2D masks) kept."""
+    center_lines: int = 16
+    """Fully sampled centre lines (calibration square side for ``poisson-disc-2d``)."""
+    mask: str = "gaussian-lines"
+    """Mask name, one of :data:`kspace.masks.MASKS`."""
+    seed: int = 0
+    """Seed of the weight initialisation, the data order and the masks."""
+    device: str = "auto"
+    """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
+    workers: int = 0
+    """DataLoader worker processes (0 reads in the main process)."""
+    split: SplitConfig = field(default_factory=SplitConfig)
+    """How subjects are divided into train / val / test."""
+    amp: bool = True
+    """Mixed precision on CUDA (bf16 when supported, else fp16 with a GradScaler); CPU runs fp32."""
+    deterministic: bool = True
+    """Use deterministic algorithms (bit-exact resume on CPU)."""
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "lr_step"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value}")
+        if self.pretrain_epochs is not None and (
+            int(self.pretrain_epochs) != self.pretrain_epochs or self.pretrain_epochs < 1
+        ):
+            raise ValueError(
+                f"pretrain_epochs must be a positive integer; got {self.pretrain_epochs}"
+            )
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a positive number; got {self.lr}")
+        if not (0 < self.lr_gamma <= 1):
+            raise ValueError(f"lr_gamma must be in (0, 1]; got {self.lr_gamma}")
+        if not (0 < self.sampling <= 1):
+            raise ValueError(f"sampling must be in (0, 1]; got {self.sampling}")
+        if int(self.center_lines) != self.center_lines or self.center_lines < 0:
+            raise ValueError(
+                f"center_lines must be a non-negative integer; got {self.center_lines}"
+            )
+        if self.mask not in MASKS:
+            raise ValueError(f"unknown mask {self.mask!r}; expected one of {', '.join(MASKS)}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0; got {self.seed}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}; got {self.device!r}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be >= 0; got {self.workers}")
+
+    def stage_epochs(self, stage: str) -> int:
+        """Epochs of ``stage``."""
+        if stage in PRETRAIN_STAGES and self.pretrain_epochs is not None:
+            return self.pretrain_epochs
+        return self.epochs
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (:meth:`from_dict` inverts it)."""
+        out = dataclasses.asdict(self)
+        out["data_dir"] = str(self.data_dir)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Rebuild a config written by :meth:`to_dict`."""
+        values = dict(data)
+        values["model"] = ModelConfig(**values["model"])
+        values["split"] = SplitConfig(**values.get("split", {}))
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown training config field(s): {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def with_data_dir(self, data_dir: str | os.PathLike[str]) -> TrainConfig:
+        """The same config reading another directory."""
+        return dataclasses.replace(self, data_dir=str(data_dir))
+
+
+def build_mask(config: TrainConfig, width: int) -> MaskFunc:
+    """The under-sampling mask of ``config`` for images ``width`` columns wide.
+
+    ``gaussian-lines`` keeps ``sampling * W`` columns with ``center_lines`` centre columns;
+    ``random-lines`` / ``equispaced-lines`` use acceleration ``1 / sampling`` and centre fraction
+    ``center_lines / W``; ``poisson-disc-2d`` uses acceleration ``1 / sampling`` and a
+    ``center_lines`` calibration square.
+    """
+    if config.mask == "gaussian-lines":
+        return create_mask(config.mask, fraction=config.sampling, center_lines=config.center_lines)
+    if config.mask in ("random-lines", "equispaced-lines"):
+        return create_mask(
+            config.mask,
+            acceleration=1.0 / config.sampling,
+            center_fraction=min(1.0, config.center_lines / width),
+        )
+    return create_mask(config.mask, acceleration=1.0 / config.sampling, calib=config.center_lines)
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One line of ``metrics.jsonl``."""
+
+    stage: str
+    """Stage name."""
+    epoch: int
+    """Epoch within the stage, from 1."""
+    train_loss: float
+    """Mean training loss of the epoch."""
+    val_loss: float
+    """Mean validation loss (same terms as the training loss)."""
+    val_mse: float | None
+    """Mean validation MSE of the reconstructed images (None without reconstruction output)."""
+    val_dice: dict[str, float] | None
+    """Validation Dice per class (``csf``, ``gm``, ``wm``) and ``mean``; None without segmentation."""
+    lr: float
+    """Learning rate used in the epoch."""
+    seconds: float
+    """Wall time of the epoch (training and validation)."""
+    best: bool
+    """Whether this epoch is the best of its stage so far (and saved as ``<stage>-best.pt``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """How one stage ended."""
+
+    name: str
+    """Stage name."""
+    epochs: int
+    """Epochs run in total (including before a resume)."""
+    best_epoch: int
+    """Epoch (from 1) whose weights were kept."""
+    metric: str
+    """``"dice"`` (validation mean Dice, higher is better) or ``"mse"`` (lower is better)."""
+    best_value: float
+    """The selection metric at ``best_epoch``."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What :func:`seranet.train.train` returns."""
+
+    run_dir: Path
+    """The run directory."""
+    model: str
+    """Model name."""
+    stages: tuple[StageSummary, ...]
+    """Per stage, in order."""
+    val_dice: dict[str, float] | None
+    """Validation Dice of the final weights (best epoch of the last stage)."""
+    seconds: float
+    """Wall time of this call."""
+    skipped: bool = False
+    """True when the run was already complete and nothing was trained."""
+    init_matched: int | None = None
+    """Tensors loaded from ``init_from`` (None without it)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict."""
+        out = dataclasses.asdict(self)
+        out["run_dir"] = str(self.run_dir)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
+        """Rebuild a summary written by :meth:`to_dict`."""
+        values = dict(data)
+        values["run_dir"] = Path(values["run_dir"])
+        values["stages"] = tuple(StageSummary(**s) for s in values["stages"])
+        return cls(**values)

@@ -1,0 +1,118 @@
+"""The run directory: where a training run keeps its files, and loading a finished run.
+
+::
+
+    RUN/config.json                 the TrainConfig (JSON), written when the run starts
+    RUN/metrics.jsonl               one JSON object per epoch (see EpochRecord)
+    RUN/checkpoints/<stage>-last.pt resumable state after the last finished epoch of a stage
+    RUN/<stage>-best.pt             weights of the best validation epoch of a stage
+    RUN/summary.json                the RunSummary
+    RUN/model.pt                    final weights + config, written last: its presence marks a
+                                    complete run
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+
+from seranet.models import SegmentationModel, build_model
+from seranet.train.checkpoint import CheckpointError, load_checkpoint, load_weights
+from seranet.train.config import TrainConfig
+
+__all__ = ["LoadedRun", "RunPaths", "load_run"]
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """File names inside one run directory."""
+
+    root: Path
+    """The run directory."""
+
+    @property
+    def config(self) -> Path:
+        """``config.json``."""
+        return self.root / "config.json"
+
+    @property
+    def metrics(self) -> Path:
+        """``metrics.jsonl``."""
+        return self.root / "metrics.jsonl"
+
+    @property
+    def summary(self) -> Path:
+        """``summary.json``."""
+        return self.root / "summary.json"
+
+    @property
+    def model(self) -> Path:
+        """``model.pt``: final weights, written last."""
+        return self.root / "model.pt"
+
+    @property
+    def checkpoints(self) -> Path:
+        """``checkpoints/``."""
+        return self.root / "checkpoints"
+
+    def last(self, stage: str) -> Path:
+        """Resumable checkpoint of ``stage``."""
+        return self.checkpoints / f"{stage}-last.pt"
+
+    def best(self, stage: str) -> Path:
+        """Best weights of ``stage``."""
+        return self.root / f"{stage}-best.pt"
+
+    @property
+    def complete(self) -> bool:
+        """``model.pt`` exists."""
+        return self.model.is_file()
+
+    @property
+    def started(self) -> bool:
+        """Anything of a run exists in the directory."""
+        return self.config.is_file() or self.checkpoints.is_dir() or self.complete
+
+
+class LoadedRun(NamedTuple):
+    """A finished run, ready for inference."""
+
+    model: SegmentationModel
+    """The model with its final weights, in eval mode."""
+    config: TrainConfig
+    """The configuration it was trained with."""
+    paths: RunPaths
+    """Its files."""
+
+
+def load_run(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedRun:
+    """Rebuild a finished run's model from ``RUN/model.pt``.
+
+    Raises
+    ------
+    CheckpointError
+        When the directory is missing, the run is unfinished or ``model.pt`` does not fit.
+    """
+    paths = RunPaths(Path(run_dir))
+    if not paths.root.is_dir():
+        raise CheckpointError(f"run directory {str(paths.root)!r} does not exist")
+    if not paths.complete:
+        raise CheckpointError(
+            f"run {str(paths.root)!r} is not complete (no model.pt); finish it with --resume"
+        )
+    data = load_checkpoint(paths.model)
+    try:
+        config = TrainConfig.from_dict(json.loads(data["config_json"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(
+            f"{str(paths.model)!r} holds no valid training config: {error}"
+        ) from None
+    model = build_model(config.model)
+    load_weights(model, data["model"], repr(str(paths.model)))
+    model.to(device).eval()
+    return LoadedRun(model, config, paths)
