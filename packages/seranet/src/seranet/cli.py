@@ -1,9 +1,22 @@
-"""Command-line interface of ``seranet``: parses options, calls the library, renders with rich."""
+"""Command-line interface of ``seranet``: parses options, calls the library, renders with rich.
+
+``seranet train`` -> :func:`seranet.train.train`, ``seranet evaluate`` ->
+:func:`seranet.evaluate.evaluate`, ``seranet predict`` -> :func:`seranet.predict.predict`.
+Every expected failure (bad data, unknown model, checkpoint mismatch, existing run, NaN loss)
+ends with a one-line ``error: ...`` on stderr and exit code 1.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from seranet import __version__
 
@@ -18,6 +31,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+stdout = Console()
+
+T = TypeVar("T")
 
 
 def _print_version(value: bool) -> None:
@@ -29,10 +45,275 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
     ),
 ) -> None:
     """Train, evaluate and apply segmentation networks that start from under-sampled k-space."""
+
+
+def _fail(message: str) -> typer.Exit:
+    first = " ".join(str(message).split())  # always one line
+    typer.echo(f"error: {first}", err=True)
+    return typer.Exit(code=1)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the library's expected errors into one-line messages and exit code 1."""
+    from seranet.train import NonFiniteLossError
+
+    try:
+        yield
+    except (ValueError, NonFiniteLossError, FileNotFoundError, PermissionError) as error:
+        raise _fail(str(error)) from None
+    except OSError as error:
+        raise _fail(f"{error.strerror or error}: {error.filename or ''}".strip(": ")) from None
+
+
+def _call(fn: Callable[[], T]) -> T:
+    with _errors():
+        return fn()
+
+
+def _is_main_rank() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def _parse_split(text: str) -> tuple[int, int, int]:
+    parts = text.replace(",", "/").split("/")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise ValueError(
+            f"--split must be three integers TRAIN/VAL/TEST (e.g. 15/2/3); got {text!r}"
+        )
+    return values
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Directory of per-subject HDF5 files.")],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="fully-sampled, zero-filling, two-step, joint, segnetmri, seranet-N, seranet-N++.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Run directory to create (or resume).")],
+    recon_type: Annotated[
+        str,
+        typer.Option("--recon-type", help="Reg block: A (cascaded CNN) or B (encoder-decoder)."),
+    ] = "A",
+    recon_blocks: Annotated[
+        int, typer.Option("--recon-blocks", help="Reconstruction cascades K.")
+    ] = 3,
+    width: Annotated[int, typer.Option("--width", help="UNet channels at the first level.")] = 16,
+    depth: Annotated[
+        int, typer.Option("--depth", help="UNet levels including the bottleneck.")
+    ] = 4,
+    recon_width: Annotated[
+        int, typer.Option("--recon-width", help="Channels inside Reg / AttReg blocks.")
+    ] = 32,
+    hard_dc: Annotated[
+        bool,
+        typer.Option("--hard-dc", help="Hard data consistency instead of the learnable soft one."),
+    ] = False,
+    epochs: Annotated[
+        int, typer.Option("--epochs", help="Epochs of the train / finetune stages.")
+    ] = 50,
+    pretrain_epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--pretrain-epochs", help="Epochs of the pre-training stages (default: --epochs)."
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Slices per step (per process).")
+    ] = 12,
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-4,
+    lr_step: Annotated[
+        int, typer.Option("--lr-step", help="Epochs between halvings of the learning rate.")
+    ] = 20,
+    sampling: Annotated[
+        float, typer.Option("--sampling", help="Fraction of phase-encode lines kept.")
+    ] = 0.3,
+    center_lines: Annotated[
+        int, typer.Option("--center-lines", help="Fully sampled centre lines.")
+    ] = 16,
+    mask: Annotated[
+        str, typer.Option("--mask", help="Mask name (kspace.masks.MASKS).")
+    ] = "gaussian-lines",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of weights, data order and masks.")] = 0,
+    split: Annotated[
+        str, typer.Option("--split", help="Subjects TRAIN/VAL/TEST (scaled to the directory).")
+    ] = "15/2/3",
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    workers: Annotated[int, typer.Option("--workers", help="DataLoader worker processes.")] = 0,
+    no_amp: Annotated[
+        bool, typer.Option("--no-amp", help="Disable mixed precision on CUDA.")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue an unfinished run (a finished one is reported)."),
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Delete an existing run in --out first.")
+    ] = False,
+    init_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--init-from", help="Finished run whose weights initialise matching parameters."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+) -> None:
+    """Train a model through all its stages; writes RUN/model.pt when done."""
+    from seranet.data import SplitConfig
+    from seranet.models import ModelConfig
+    from seranet.train import TrainConfig
+    from seranet.train import train as run_training
+
+    def build() -> TrainConfig:
+        n_train, n_val, n_test = _parse_split(split)
+        return TrainConfig(
+            data_dir=str(data),
+            model=ModelConfig(
+                model,
+                recon_type=recon_type,
+                recon_blocks=recon_blocks,
+                width=width,
+                depth=depth,
+                recon_width=recon_width,
+                soft_dc=not hard_dc,
+            ),
+            epochs=epochs,
+            pretrain_epochs=pretrain_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            lr_step=lr_step,
+            sampling=sampling,
+            center_lines=center_lines,
+            mask=mask,
+            seed=seed,
+            device=device,
+            workers=workers,
+            split=SplitConfig(n_train, n_val, n_test),
+            amp=not no_amp,
+        )
+
+    config = _call(build)
+    summary = _call(
+        lambda: run_training(
+            config,
+            out,
+            resume=resume,
+            overwrite=overwrite,
+            init_from=init_from,
+            progress=not quiet,
+            console=console,
+        )
+    )
+    if not _is_main_rank():
+        return
+    if summary.skipped:
+        console.print(f"run {out} is already complete; nothing to do")
+        return
+    table = Table(title=f"{summary.model}: {out}")
+    for column in ("stage", "epochs", "best epoch", "selected by", "best value"):
+        table.add_column(column, justify="right" if column != "stage" else "left")
+    for s in summary.stages:
+        table.add_row(
+            s.name, str(s.epochs), str(s.best_epoch), f"val {s.metric}", f"{s.best_value:.4f}"
+        )
+    if not quiet:
+        stdout.print(table)
+        if summary.init_matched is not None:
+            stdout.print(f"initialised {summary.init_matched} tensors from {init_from}")
+        stdout.print(f"final weights: {out / 'model.pt'} ({summary.seconds:.1f} s)")
+
+
+@app.command()
+def evaluate(
+    run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Dataset directory (default: the run's).")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="train, val, test or all.")] = "test",
+    out: Annotated[Path | None, typer.Option("--out", help="JSON file for the metrics.")] = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Slices per batch (default: the run's).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Dice, HD and HD95 (pixels and mm) per class on a split, with fixed masks."""
+    from seranet.evaluate import evaluate as run_evaluation
+    from seranet.evaluate import render_table
+
+    if out is not None and not out.parent.is_dir():
+        raise _fail(f"output directory {str(out.parent)!r} does not exist")
+    if batch_size is not None and batch_size < 1:
+        raise _fail(f"--batch-size must be >= 1; got {batch_size}")
+    result = _call(
+        lambda: run_evaluation(
+            run,
+            data,
+            split=split,
+            out=out,
+            device=device,
+            batch_size=batch_size,
+            progress=not quiet,
+            console=console,
+        )
+    )
+    stdout.print(render_table(result))
+    if out is not None:
+        stdout.print(f"metrics written to {out}")
+
+
+@app.command()
+def predict(
+    run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
+    input: Annotated[Path, typer.Option("--input", help="Subject HDF5 file (labels optional).")],
+    out: Annotated[Path, typer.Option("--out", help="Output HDF5 file.")],
+    png: Annotated[Path | None, typer.Option("--png", help="Directory for PNG overlays.")] = None,
+    probabilities: Annotated[
+        str, typer.Option("--probabilities", help="float16 or float32.")
+    ] = "float16",
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Slices per batch (default: the run's).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Segmentation, class probabilities and recovered image of every slice of one file."""
+    from seranet.predict import predict as run_prediction
+
+    if batch_size is not None and batch_size < 1:
+        raise _fail(f"--batch-size must be >= 1; got {batch_size}")
+    result = _call(
+        lambda: run_prediction(
+            run,
+            input,
+            out,
+            png_dir=png,
+            probabilities_dtype=probabilities,
+            device=device,
+            batch_size=batch_size,
+            progress=not quiet,
+            console=console,
+        )
+    )
+    stdout.print(f"{result.slices} slices -> {result.out}")
+    if result.pngs:
+        stdout.print(f"{len(result.pngs)} overlays in {png}")
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ from seranet.models import ModelInput
 
 __all__ = [
     "NUM_CLASSES",
+    "SPLITS",
     "Batch",
     "DataError",
     "SliceDataset",
@@ -124,6 +125,8 @@ class SubjectInfo(NamedTuple):
     """Image size ``(H, W)``."""
     spacing_mm: tuple[float, float]
     """Pixel spacing along ``H`` and ``W`` in mm (from ``resolution_mm``; 1.0 when absent)."""
+    has_labels: bool = True
+    """Whether the file holds ``labels``."""
 
 
 class SliceSample(NamedTuple):
@@ -209,11 +212,15 @@ def _spacing(value: Any) -> tuple[float, float]:
     raise ValueError(f"resolution_mm must be one to three positive numbers; got {arr.tolist()}")
 
 
-def inspect_subject(path: str | os.PathLike[str], *, check_values: bool = True) -> SubjectInfo:
+def inspect_subject(
+    path: str | os.PathLike[str], *, check_values: bool = True, require_labels: bool = True
+) -> SubjectInfo:
     """Validate one subject file and describe it.
 
     Checks that ``kspace`` (complex, ``(slices, H, W)``) and ``labels`` (integer, same shape,
     values 0..3) exist and, with ``check_values``, that the k-space is finite everywhere.
+    With ``require_labels=False`` a file without ``labels`` passes (for prediction); its
+    samples then carry all-background labels.
 
     Raises
     ------
@@ -222,15 +229,20 @@ def inspect_subject(path: str | os.PathLike[str], *, check_values: bool = True) 
     """
     path = Path(path)
     name = path.name
+    if not path.is_file():
+        raise DataError(f"{str(path)!r}: no such file")
     try:
         handle = h5py.File(path, "r")
     except (OSError, ValueError) as error:
         raise DataError(f"{name}: not a readable HDF5 file ({error})") from None
     with handle as f:
         for key in ("kspace", "labels"):
+            if key == "labels" and not require_labels and key not in f:
+                continue
             if key not in f or not isinstance(f[key], h5py.Dataset):
                 raise DataError(f"{name}: missing dataset {key!r}")
-        kspace, labels = f["kspace"], f["labels"]
+        kspace = f["kspace"]
+        labels = f.get("labels")
         if kspace.dtype.kind != "c":
             raise DataError(f"{name}: 'kspace' must be complex; got {kspace.dtype}")
         if kspace.ndim == 4:
@@ -240,11 +252,11 @@ def inspect_subject(path: str | os.PathLike[str], *, check_values: bool = True) 
             )
         if kspace.ndim != 3 or min(kspace.shape) < 1:
             raise DataError(f"{name}: 'kspace' must have shape (slices, H, W); got {kspace.shape}")
-        if labels.shape != kspace.shape:
+        if labels is not None and labels.shape != kspace.shape:
             raise DataError(
                 f"{name}: 'labels' shape {labels.shape} does not match 'kspace' shape {kspace.shape}"
             )
-        if labels.dtype.kind not in "ui":
+        if labels is not None and labels.dtype.kind not in "ui":
             raise DataError(f"{name}: 'labels' must be integer; got {labels.dtype}")
         try:
             spacing = _spacing(f.attrs.get("resolution_mm"))
@@ -257,13 +269,20 @@ def inspect_subject(path: str | os.PathLike[str], *, check_values: bool = True) 
                 if not np.all(np.isfinite(block)):
                     bad = start + int(np.flatnonzero(~np.isfinite(block).all(axis=(1, 2)))[0])
                     raise DataError(f"{name}: 'kspace' holds NaN or infinite values (slice {bad})")
+                if labels is None:
+                    continue
                 lab = labels[start : start + _CHECK_CHUNK]
                 if lab.min() < 0 or lab.max() >= NUM_CLASSES:
                     raise DataError(
                         f"{name}: 'labels' must hold 0..{NUM_CLASSES - 1}; got {int(lab.min())}..{int(lab.max())}"
                     )
         return SubjectInfo(
-            path, path.stem, slices, (int(kspace.shape[1]), int(kspace.shape[2])), spacing
+            path,
+            path.stem,
+            slices,
+            (int(kspace.shape[1]), int(kspace.shape[2])),
+            spacing,
+            labels is not None,
         )
 
 
@@ -347,6 +366,8 @@ class SliceDataset(Dataset[SliceSample]):
         DDP rank, part of the training mask seed.
     check_values
         Scan the k-space for NaN/inf and the labels for bad classes up front.
+    require_labels
+        Refuse files without ``labels`` (False for prediction on unlabelled data).
     """
 
     def __init__(
@@ -358,12 +379,16 @@ class SliceDataset(Dataset[SliceSample]):
         train: bool = False,
         rank: int = 0,
         check_values: bool = True,
+        require_labels: bool = True,
     ) -> None:
         if not files:
             raise DataError("a slice dataset needs at least one subject file")
         if seed < 0 or rank < 0:
             raise ValueError(f"seed and rank must be >= 0; got {seed}, {rank}")
-        self.subjects = [inspect_subject(p, check_values=check_values) for p in files]
+        self.subjects = [
+            inspect_subject(p, check_values=check_values, require_labels=require_labels)
+            for p in files
+        ]
         shapes = {s.shape for s in self.subjects}
         if len(shapes) > 1:
             first = self.subjects[0]
@@ -439,7 +464,10 @@ class SliceDataset(Dataset[SliceSample]):
         i, k = self._index[index]
         f = self._file(i)
         kspace = np.asarray(f["kspace"][k], dtype=np.complex64)
-        labels = np.asarray(f["labels"][k], dtype=np.int64)
+        if "labels" in f:
+            labels = np.asarray(f["labels"][k], dtype=np.int64)
+        else:
+            labels = np.zeros(kspace.shape, dtype=np.int64)
         if not np.all(np.isfinite(kspace)):
             raise DataError(
                 f"{self.subjects[i].path.name}: 'kspace' holds NaN or infinite values (slice {k})"

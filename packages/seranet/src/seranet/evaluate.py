@@ -1,0 +1,250 @@
+"""Score a finished run on a split: per-slice Dice, HD and HD95 (pixels and mm), averaged.
+
+The masks are the fixed evaluation masks of :mod:`seranet.data` (the same for every method
+trained with the same seed), the split is recomputed from the run's split settings, and the
+empty-mask policy is :mod:`seranet.metrics`'s (a class absent from both maps is excluded; absent
+from one gives Dice 0 and the image diagonal as HD).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from torch.utils.data import DataLoader
+
+from seranet import __version__
+from seranet.data import SPLITS, Batch, SliceDataset, collate, inspect_subject, split_subjects
+from seranet.metrics import CLASS_NAMES, ScoreSummary, SliceScores, score_slice, summarize
+from seranet.models import ModelOutput, SegmentationModel
+from seranet.train.checkpoint import atomic_write_text
+from seranet.train.config import TrainConfig, build_mask
+from seranet.train.loop import resolve_device
+from seranet.train.run import load_run
+
+__all__ = ["EVAL_SPLITS", "EvaluationResult", "evaluate", "iterate_predictions", "render_table"]
+
+EVAL_SPLITS = (*SPLITS, "all")
+"""Splits :func:`evaluate` accepts (``all``: every subject of the directory)."""
+
+_LABELS = (1, 2, 3)
+_METRIC_TITLES = {
+    "dice": "Dice",
+    "hd": "HD (px)",
+    "hd95": "HD95 (px)",
+    "hd_mm": "HD (mm)",
+    "hd95_mm": "HD95 (mm)",
+}
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Scores of one run on one split."""
+
+    method: str
+    """Model name of the run."""
+    run_dir: Path
+    """The run evaluated."""
+    data_dir: Path
+    """The dataset directory."""
+    split: str
+    """``train``, ``val``, ``test`` or ``all``."""
+    subjects: tuple[str, ...]
+    """Subjects scored."""
+    summary: ScoreSummary
+    """Per-class means and class averages."""
+    slices: tuple[tuple[str, int, SliceScores], ...]
+    """Per slice: subject, slice number, scores."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """The run's training configuration."""
+    seconds: float = 0.0
+    """Wall time of the evaluation."""
+
+    @property
+    def n_slices(self) -> int:
+        """Slices scored."""
+        return len(self.slices)
+
+    def to_dict(self, per_slice: bool = True) -> dict[str, Any]:
+        """JSON-able: method, split, per-class and average values, slice count, config."""
+
+        def num(v: float) -> float | None:
+            return float(v) if np.isfinite(v) else None
+
+        names = self.summary.class_names
+        out: dict[str, Any] = {
+            "method": self.method,
+            "run": str(self.run_dir),
+            "data": str(self.data_dir),
+            "split": self.split,
+            "subjects": list(self.subjects),
+            **self.summary.to_dict(),
+            "config": self.config,
+            "seranet_version": __version__,
+            "seconds": self.seconds,
+        }
+        if per_slice:
+            out["slices"] = [
+                {
+                    "subject": subject,
+                    "slice": index,
+                    **{
+                        metric: {n: num(v) for n, v in zip(names, getattr(s, metric), strict=True)}
+                        for metric in SliceScores._fields
+                    },
+                }
+                for subject, index, s in self.slices
+            ]
+        return out
+
+
+def iterate_predictions(
+    model: SegmentationModel,
+    dataset: SliceDataset,
+    *,
+    batch_size: int,
+    device: torch.device,
+    workers: int = 0,
+) -> Iterator[tuple[Batch, ModelOutput]]:
+    """Batches of ``dataset`` in order with the model's inference output (on the CPU)."""
+    loader = DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=collate
+    )
+    model.eval()
+    with torch.inference_mode():
+        for batch in loader:
+            out = model(batch.to(device).inputs)
+            yield (
+                batch,
+                ModelOutput(
+                    None if out.logits is None else out.logits.float().cpu(),
+                    None if out.image is None else out.image.float().cpu(),
+                    [p.float().cpu() for p in out.probabilities],
+                    [],
+                ),
+            )
+
+
+def evaluate(
+    run_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    split: str = "test",
+    out: str | os.PathLike[str] | None = None,
+    device: str = "auto",
+    batch_size: int | None = None,
+    progress: bool = True,
+    console: Console | None = None,
+) -> EvaluationResult:
+    """Score the finished run ``run_dir`` on ``split`` of ``data_dir``.
+
+    Parameters
+    ----------
+    run_dir
+        A complete run (``model.pt`` present).
+    data_dir
+        Dataset directory (default: the run's own ``data_dir``).
+    split
+        One of :data:`EVAL_SPLITS`, recomputed from the run's split settings.
+    out
+        Optional JSON file to write (atomically) with :meth:`EvaluationResult.to_dict`.
+    device, batch_size
+        Inference device (``auto``, ``cpu``, ``cuda``) and batch (default: the run's).
+    progress
+        Show a progress bar on ``console`` (default stderr).
+    """
+    if split not in EVAL_SPLITS:
+        raise ValueError(f"split must be one of {', '.join(EVAL_SPLITS)}; got {split!r}")
+    start = time.perf_counter()
+    dev = resolve_device(device)
+    run = load_run(run_dir, dev)
+    config: TrainConfig = run.config
+    data = Path(data_dir) if data_dir is not None else Path(config.data_dir)
+    if split == "all":
+        groups = split_subjects(data, config.split)
+        files = sorted(p for g in groups.values() for p in g)
+    else:
+        files = split_subjects(data, config.split)[split]
+    mask = build_mask(config, inspect_subject(files[0], check_values=False).shape[1])
+    dataset = SliceDataset(files, mask, seed=config.seed)
+    spacing = {s.subject: s.spacing_mm for s in dataset.subjects}
+    scores: list[tuple[str, int, SliceScores]] = []
+    console = console or Console(stderr=True)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True, disable=not progress) as bar:
+        task = bar.add_task(f"evaluate {split}", total=len(dataset))
+        for batch, output in iterate_predictions(
+            run.model, dataset, batch_size=batch_size or config.batch_size, device=dev
+        ):
+            if output.logits is None:
+                raise RuntimeError(f"model {config.model.name} gives no segmentation at inference")
+            pred = output.logits.argmax(dim=1).numpy()
+            labels = batch.labels.numpy()
+            for b, (subject, index) in enumerate(
+                zip(batch.subjects, batch.slice_indices, strict=True)
+            ):
+                s = score_slice(pred[b], labels[b], _LABELS, spacing[subject])
+                scores.append((subject, index, s))
+            bar.advance(task, len(batch.subjects))
+    dataset.close()
+    names = tuple(CLASS_NAMES[c] for c in _LABELS)
+    result = EvaluationResult(
+        config.model.name,
+        Path(run_dir),
+        data,
+        split,
+        tuple(s.subject for s in dataset.subjects),
+        summarize([s for _, _, s in scores], _LABELS, names),
+        tuple(scores),
+        config.to_dict(),
+        time.perf_counter() - start,
+    )
+    if out is not None:
+        atomic_write_text(json.dumps(result.to_dict(), indent=2) + "\n", out)
+    return result
+
+
+def render_table(result: EvaluationResult) -> Table:
+    """A rich table: one row per class plus the class average, one column per metric."""
+    summary = result.summary
+    table = Table(
+        title=f"{result.method} on {result.split} ({result.n_slices} slices, "
+        f"{len(result.subjects)} subjects)"
+    )
+    table.add_column("class")
+    for metric in _METRIC_TITLES.values():
+        table.add_column(metric, justify="right")
+    table.add_column("slices", justify="right")
+
+    def fmt(v: float, metric: str) -> str:
+        if not np.isfinite(v):
+            return "-"
+        return f"{v:.4f}" if metric == "dice" else f"{v:.3f}"
+
+    for i, name in enumerate(summary.class_names):
+        table.add_row(
+            name,
+            *(fmt(float(summary.means[m][i]), m) for m in _METRIC_TITLES),
+            str(int(summary.counts[i])),
+        )
+    table.add_row(
+        "[bold]average[/bold]",
+        *(fmt(summary.average(m), m) for m in _METRIC_TITLES),
+        str(summary.n_slices),
+    )
+    return table

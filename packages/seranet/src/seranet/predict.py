@@ -1,0 +1,236 @@
+"""Apply a finished run to one subject file: segmentation, probabilities, recovered image, mask.
+
+The input is under-sampled with the run's fixed evaluation masks (:mod:`seranet.data`), so the
+prediction of a slice is the one ``seranet evaluate`` scores. The output HDF5 (written to a
+temporary file beside it, then renamed) holds
+
+``segmentation`` uint8 ``(S, H, W)``
+    argmax class (0 background, 1 CSF, 2 GM, 3 WM);
+``probabilities`` float16 or float32 ``(S, C, H, W)``
+    softmax of the final segmentation;
+``recurrence_probabilities`` ``(S, T, C, H, W)``
+    SERANet only: the softmax maps of the initial segmentation and of every recurrence;
+``image`` float32 ``(S, H, W)``
+    magnitude of the recovered image the final segmentation saw, in the input's intensity
+    units (the normalisation undone);
+``zero_filled`` float32 ``(S, H, W)``
+    magnitude of the zero-filled image, same units;
+``mask`` bool ``(S, 1, W)`` (line masks) or ``(S, H, W)``
+    the under-sampling mask used;
+``scale`` float32 ``(S,)``
+    the per-slice normalisation factor;
+
+with attributes naming the run, the model, the input file and the mask settings. Optional PNG
+overlays colour CSF purple, GM orange and WM white over the recovered image (as the paper's
+figures), beside the ground truth when the input has labels.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from seranet import __version__
+from seranet.data import SliceDataset, inspect_subject
+from seranet.evaluate import iterate_predictions
+from seranet.train.config import build_mask
+from seranet.train.loop import resolve_device
+from seranet.train.run import load_run
+
+__all__ = ["OVERLAY_COLOURS", "Prediction", "overlay", "predict"]
+
+OVERLAY_COLOURS: dict[int, tuple[int, int, int]] = {
+    1: (160, 32, 240),  # CSF: purple
+    2: (255, 165, 0),  # GM: orange
+    3: (255, 255, 255),  # WM: white
+}
+"""RGB colour of each tissue class in PNG overlays (the paper's palette)."""
+
+_PROBABILITY_DTYPES = ("float16", "float32")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What :func:`predict` wrote."""
+
+    out: Path
+    """The output HDF5 file."""
+    slices: int
+    """Slices predicted."""
+    pngs: tuple[Path, ...]
+    """PNG overlays written (empty without ``png_dir``)."""
+
+
+def overlay(
+    image: np.ndarray, labels: np.ndarray, alpha: float = 0.45, zoom: int = 1
+) -> np.ndarray:
+    """An RGB uint8 picture of ``labels`` coloured over the grey ``image`` (both ``(H, W)``).
+
+    The image is scaled to its 99.5th percentile; each class of :data:`OVERLAY_COLOURS` is
+    blended with weight ``alpha``; ``zoom`` repeats pixels for small images.
+    """
+    top = float(np.percentile(image, 99.5)) if image.size else 1.0
+    grey = np.clip(image / (top if top > 0 else 1.0), 0.0, 1.0) * 255.0
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    for c, colour in OVERLAY_COLOURS.items():
+        sel = labels == c
+        rgb[sel] = (1 - alpha) * rgb[sel] + alpha * np.asarray(colour, dtype=np.float64)
+    out = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    if zoom > 1:
+        out = out.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    return out
+
+
+def _save_png(rgb: np.ndarray, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib import image as mpimg
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        mpimg.imsave(tmp, rgb, format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def predict(
+    run_dir: str | os.PathLike[str],
+    input_path: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    png_dir: str | os.PathLike[str] | None = None,
+    probabilities_dtype: str = "float16",
+    device: str = "auto",
+    batch_size: int | None = None,
+    progress: bool = True,
+    console: Console | None = None,
+) -> Prediction:
+    """Segment every slice of ``input_path`` with the finished run ``run_dir``.
+
+    Raises
+    ------
+    seranet.data.DataError, CheckpointError, ValueError
+        Bad input file, unfinished run, bad options (one-line messages); nothing is written.
+    """
+    if probabilities_dtype not in _PROBABILITY_DTYPES:
+        raise ValueError(
+            f"probabilities_dtype must be one of {', '.join(_PROBABILITY_DTYPES)}; got {probabilities_dtype!r}"
+        )
+    out = Path(out)
+    if out.suffix not in (".h5", ".hdf5"):
+        raise ValueError(f"output {str(out)!r} must end in .h5 or .hdf5")
+    if not out.parent.is_dir():
+        raise ValueError(f"output directory {str(out.parent)!r} does not exist")
+    if Path(input_path).resolve() == out.resolve():
+        raise ValueError("the output file must differ from the input file")
+    dev = resolve_device(device)
+    run = load_run(run_dir, dev)
+    config = run.config
+    info = inspect_subject(input_path, require_labels=False)
+    mask = build_mask(config, info.shape[1])
+    dataset = SliceDataset([input_path], mask, seed=config.seed, require_labels=False)
+
+    n, (h, w) = len(dataset), info.shape
+    seg = np.zeros((n, h, w), np.uint8)
+    image = np.zeros((n, h, w), np.float32)
+    zero_filled = np.zeros((n, h, w), np.float32)
+    scale = np.zeros(n, np.float32)
+    labels = np.zeros((n, h, w), np.uint8)
+    probs: np.ndarray | None = None
+    rec_probs: np.ndarray | None = None
+    masks: list[np.ndarray] = []
+    console = console or Console(stderr=True)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True, disable=not progress) as bar:
+        task = bar.add_task(f"predict {info.path.name}", total=n)
+        for batch, output in iterate_predictions(
+            run.model, dataset, batch_size=batch_size or config.batch_size, device=dev
+        ):
+            if output.logits is None:
+                raise RuntimeError(f"model {config.model.name} gives no segmentation at inference")
+            idx = np.asarray(batch.slice_indices)
+            p = torch.softmax(output.logits, dim=1).numpy()
+            if probs is None:
+                probs = np.zeros((n, *p.shape[1:]), probabilities_dtype)
+            probs[idx] = p
+            if len(output.probabilities) > 1:
+                stacked = torch.stack(output.probabilities, dim=1).numpy()
+                if rec_probs is None:
+                    rec_probs = np.zeros((n, *stacked.shape[1:]), probabilities_dtype)
+                rec_probs[idx] = stacked
+            seg[idx] = output.logits.argmax(dim=1).numpy().astype(np.uint8)
+            s = batch.scales.numpy()[:, None, None]
+            recovered = output.image if output.image is not None else batch.inputs.zero_filled
+            image[idx] = torch.linalg.vector_norm(recovered, dim=1).numpy() * s
+            zero_filled[idx] = torch.linalg.vector_norm(batch.inputs.zero_filled, dim=1).numpy() * s
+            scale[idx] = batch.scales.numpy()
+            labels[idx] = batch.labels.numpy().astype(np.uint8)
+            masks.extend(batch.inputs.mask.numpy())
+            bar.advance(task, len(idx))
+    dataset.close()
+    assert probs is not None  # n >= 1 slices were predicted
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("segmentation", data=seg, compression="gzip")
+            f.create_dataset("probabilities", data=probs, compression="gzip")
+            if rec_probs is not None:
+                f.create_dataset("recurrence_probabilities", data=rec_probs, compression="gzip")
+            f.create_dataset("image", data=image, compression="gzip")
+            f.create_dataset("zero_filled", data=zero_filled, compression="gzip")
+            f.create_dataset("mask", data=np.stack(masks).astype(bool))
+            f.create_dataset("scale", data=scale)
+            f.attrs.update(
+                {
+                    "run": str(run_dir),
+                    "model": config.model.name,
+                    "input": str(input_path),
+                    "subject": info.subject,
+                    "mask_name": config.mask,
+                    "sampling": config.sampling,
+                    "center_lines": config.center_lines,
+                    "seed": config.seed,
+                    "resolution_mm": np.asarray(info.spacing_mm),
+                    "seranet_version": __version__,
+                }
+            )
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+    pngs: list[Path] = []
+    if png_dir is not None:
+        folder = Path(png_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        zoom = max(1, 256 // max(h, w))
+        for k in range(n):
+            picture = overlay(image[k], seg[k], zoom=zoom)
+            if info.has_labels:
+                gap = np.zeros((picture.shape[0], 4 * zoom, 3), np.uint8)
+                picture = np.concatenate(
+                    [picture, gap, overlay(image[k], labels[k], zoom=zoom)], axis=1
+                )
+            path = folder / f"{info.subject}_slice{k:03d}.png"
+            _save_png(picture, path)
+            pngs.append(path)
+    return Prediction(out, n, tuple(pngs))
