@@ -94,3 +94,58 @@ def brute_force() -> object:
 def make_fractions() -> object:
     """:func:`random_fractions`, as a fixture."""
     return random_fractions
+
+
+def synthetic_head(shape: tuple[int, int, int], seed: int) -> np.ndarray:
+    """A crisp int8 label volume of nested ellipsoids in BrainWeb's 12-label scheme."""
+    rng = np.random.default_rng(seed)
+    z, y, x = np.meshgrid(*(np.linspace(-1, 1, n) for n in shape), indexing="ij")
+    r = np.sqrt((z / 0.9) ** 2 + (y / rng.uniform(0.85, 0.95)) ** 2 + (x / 0.9) ** 2)
+    labels = np.zeros(shape, dtype=np.int8)
+    # outside -> in: skin, fat, skull, marrow, skull, dura, CSF, GM, WM
+    for radius, label in [
+        (1.0, 6),
+        (0.93, 4),
+        (0.88, 7),
+        (0.85, 11),
+        (0.82, 7),
+        (0.79, 10),
+        (0.76, 1),
+        (0.72, 2),
+        (0.6, 3),
+    ]:
+        labels[r < radius] = label
+    labels[(np.abs(x) < 0.12) & (r < 0.35)] = 1  # ventricle
+    labels[(r < 0.5) & (np.abs(x - 0.3) < 0.06)] = 9  # a sliver of another tissue
+    return labels
+
+
+def write_minc1(path: Path, labels: np.ndarray, compress: bool) -> None:
+    """Write ``labels`` as a BrainWeb-like MINC1 file (0.5 mm), gzip'd when ``compress``."""
+    import gzip
+    import io
+
+    from scipy.io import netcdf_file
+
+    buf = io.BytesIO()
+    with netcdf_file(buf, "w") as nc:
+        for dim, n in zip(("zspace", "yspace", "xspace"), labels.shape, strict=True):
+            nc.createDimension(dim, n)
+        for dim, start in (("zspace", -72.25), ("yspace", -126.25), ("xspace", -90.25)):
+            v = nc.createVariable(dim, "d", ())
+            v.start = start
+            v.step = 0.5
+        img = nc.createVariable("image", "b", ("zspace", "yspace", "xspace"))
+        img[:] = labels
+        nc.flush()
+        raw = buf.getvalue()
+    path.write_bytes(gzip.compress(raw, mtime=0) if compress else raw)
+
+
+@pytest.fixture(scope="session")
+def synthetic_brainweb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with two small BrainWeb-like subjects (04: .mnc.gz, 05: .mnc)."""
+    d = tmp_path_factory.mktemp("brainweb")
+    write_minc1(d / "subject04_crisp_v.mnc.gz", synthetic_head((60, 144, 120), 4), compress=True)
+    write_minc1(d / "subject05_crisp_v.mnc", synthetic_head((60, 128, 112), 5), compress=False)
+    return d

@@ -16,71 +16,95 @@ _FAST = {"reassoc", "contract"}
 
 @nb.njit(parallel=True, cache=True, fastmath=_FAST)
 def readout_dft(
-    col_start: np.ndarray,
-    amp_re: np.ndarray,
-    amp_im: np.ndarray,
-    qf_re: np.ndarray,
-    qf_im: np.ndarray,
-    qb_re: np.ndarray,
-    qb_im: np.ndarray,
-    height: int,
+    fractions: np.ndarray,
+    comp_label: np.ndarray,
+    comp_amp: np.ndarray,
+    step_fwd: np.ndarray,
+    step_bwd: np.ndarray,
+    voxel_step: np.ndarray,
+    sens: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Readout-axis encoding by geometric recurrences, one image column per task.
+    """Readout-axis encoding of one slice by geometric recurrences, one image column per task.
 
-    Entries ``e`` (voxel-compartments) are grouped by column: ``col_start[w]:col_start[w+1]``.
-    Entry ``e`` contributes ``amp[c, e] * qf[e]**k`` to readout sample ``centre + k`` for
-    ``k >= 0`` and ``amp[c, e] * qb[e]**k`` to ``centre - k`` for ``k >= 1``, where ``qf``/``qb``
-    fold the readout DFT kernel, relaxation and off-resonance per dwell step. Returns the
-    real and imaginary parts of ``out[c, sample, w]``.
+    For column ``w`` the kernel gathers the voxel-compartments ``e = (h, k)`` with a non-zero
+    fraction ``f = fractions[comp_label[k], h, w]``. Entry ``e`` contributes
+    ``a_e q_e**j`` to readout sample ``H//2 + j`` (``j >= 0``) and ``a_e r_e**j`` to
+    ``H//2 - j`` (``j >= 1``), where ``a_e = f comp_amp[k] sens[c, h, w]``,
+    ``q_e = step_fwd[k] voxel_step[h, w]`` and ``r_e = step_bwd[k] conj(voxel_step[h, w])``:
+    the per-compartment factors carry relaxation and chemical shift over one dwell, the
+    per-voxel factor the readout DFT kernel and the B0 offset. The sum over entries of each
+    sample is vectorised over the entries. Returns the real and imaginary parts of
+    ``out[c, sample, w]`` (``sens`` has shape ``(coils, H, W)``).
     """
-    n_cols = col_start.size - 1
-    n_coils = amp_re.shape[0]
+    _, height, n_cols = fractions.shape
+    n_comp = comp_label.size
+    n_coils = sens.shape[0]
     centre = height // 2
     out_re = np.zeros((n_coils, height, n_cols))
     out_im = np.zeros((n_coils, height, n_cols))
     for w in nb.prange(n_cols):
-        s = col_start[w]
-        n = col_start[w + 1] - s
+        size = height * n_comp
+        a_re = np.empty(size)
+        a_im = np.empty(size)
+        fr = np.empty(size)
+        fi = np.empty(size)
+        br = np.empty(size)
+        bi = np.empty(size)
+        hh = np.empty(size, dtype=np.int64)
+        n = 0
+        for h in range(height):
+            vr = voxel_step[h, w].real
+            vi = voxel_step[h, w].imag
+            for k in range(n_comp):
+                f = fractions[comp_label[k], h, w]
+                if f > 0:
+                    a_re[n] = f * comp_amp[k]
+                    sf = step_fwd[k]
+                    sb = step_bwd[k]
+                    fr[n] = sf.real * vr - sf.imag * vi
+                    fi[n] = sf.real * vi + sf.imag * vr
+                    br[n] = sb.real * vr + sb.imag * vi
+                    bi[n] = sb.imag * vr - sb.real * vi
+                    hh[n] = h
+                    n += 1
         if n == 0:
             continue
         pr = np.empty(n)
         pi = np.empty(n)
-        # Contiguous copies: slices are typed with unknown strides, which blocks SIMD.
-        fr = qf_re[s : s + n].copy()
-        fi = qf_im[s : s + n].copy()
-        br = qb_re[s : s + n].copy()
-        bi = qb_im[s : s + n].copy()
         for c in range(n_coils):
             for j in range(n):
-                pr[j] = amp_re[c, s + j]
-                pi[j] = amp_im[c, s + j]
+                z = sens[c, hh[j], w]
+                a_im[j] = a_re[j] * z.imag
+                pr[j] = a_re[j] * z.real
+                pi[j] = a_im[j]
             for k in range(centre, height):
                 sr = 0.0
                 si = 0.0
                 for j in range(n):
-                    a = pr[j]
-                    b = pi[j]
-                    sr += a
-                    si += b
-                    pr[j] = a * fr[j] - b * fi[j]
-                    pi[j] = a * fi[j] + b * fr[j]
+                    x = pr[j]
+                    y = pi[j]
+                    sr += x
+                    si += y
+                    pr[j] = x * fr[j] - y * fi[j]
+                    pi[j] = x * fi[j] + y * fr[j]
                 out_re[c, k, w] = sr
                 out_im[c, k, w] = si
             for j in range(n):
-                a = amp_re[c, s + j]
-                b = amp_im[c, s + j]
-                pr[j] = a * br[j] - b * bi[j]
-                pi[j] = a * bi[j] + b * br[j]
+                z = sens[c, hh[j], w]
+                x = a_re[j] * z.real
+                y = a_im[j]
+                pr[j] = x * br[j] - y * bi[j]
+                pi[j] = x * bi[j] + y * br[j]
             for k in range(centre - 1, -1, -1):
                 sr = 0.0
                 si = 0.0
                 for j in range(n):
-                    a = pr[j]
-                    b = pi[j]
-                    sr += a
-                    si += b
-                    pr[j] = a * br[j] - b * bi[j]
-                    pi[j] = a * bi[j] + b * br[j]
+                    x = pr[j]
+                    y = pi[j]
+                    sr += x
+                    si += y
+                    pr[j] = x * br[j] - y * bi[j]
+                    pi[j] = x * bi[j] + y * br[j]
                 out_re[c, k, w] = sr
                 out_im[c, k, w] = si
     return out_re, out_im

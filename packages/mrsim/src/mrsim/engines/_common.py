@@ -87,12 +87,14 @@ def check_inputs(
     sensitivities: np.ndarray | None,
     table: TissueTable | None,
     protocol: SpinEcho,
+    keep_dtype: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, TissueTable]:
-    """Validate one slice's inputs; return float64 fractions, B0 map, sensitivities, table."""
+    """Validate one slice's inputs; return fractions (float64 unless ``keep_dtype`` and
+    float32), the B0 map, the sensitivities and the table."""
     f = np.asarray(fractions)
     if f.ndim != 3 or f.shape[0] != 12 or min(f.shape[1:]) < 1:
         raise ValueError(f"fractions must have shape (12, H, W); got {f.shape}")
-    if not np.all(np.isfinite(f)) or np.any(f < 0):
+    if not (np.isfinite(f).all() and f.min() >= 0):
         raise ValueError("fractions must be finite and >= 0")
     if not (0 < te_ms < tr_ms):
         raise ValueError(f"need 0 < TE < TR; got TE {te_ms} ms, TR {tr_ms} ms")
@@ -107,4 +109,5 @@ def check_inputs(
         if sens.ndim != 3 or sens.shape[1:] != (h, w):
             raise ValueError(f"sensitivities must have shape (coils, {h}, {w}); got {sens.shape}")
     tab = table if table is not None else tissue_table(protocol.field_t)
-    return f.astype(np.float64, copy=False), b0, sens, tab
+    keep = keep_dtype and f.dtype == np.float32
+    return np.ascontiguousarray(f, dtype=np.float32 if keep else np.float64), b0, sens, tab

@@ -66,34 +66,25 @@ def simulate_slice(
     D. G. Nishimura, *Principles of Magnetic Resonance Imaging*, 2010, ch. 5-6 (signal
     equation with off-resonance and relaxation during the readout).
     """
-    f, b0, sens, tab = check_inputs(fractions, te_ms, tr_ms, b0_ppm, sensitivities, table, protocol)
-    comp = compartments(tab, protocol)
-    _, height, width = f.shape
-    centre = height // 2
-    amp_k = comp.weight * echo_magnetisation(comp.pd, comp.t1_s, comp.t2_s, te_ms, tr_ms)
-    comp_frac = f[comp.label]  # (K, H, W)
-    # Entries sorted by column, then row, then compartment: one numba task per column.
-    w_idx, h_idx, k_idx = np.nonzero(comp_frac.transpose(2, 1, 0))
-    col_start = np.searchsorted(w_idx, np.arange(width + 1)).astype(np.int64)
-    amp = comp_frac[k_idx, h_idx, w_idx] * amp_k[k_idx]
-    amp_c = amp[None, :] * sens[:, h_idx, w_idx]
-    dt = protocol.dwell_s
-    r2 = 1.0 / comp.t2_s[k_idx] if protocol.readout_relaxation else np.zeros(k_idx.size)
-    r2p = comp.r2prime[k_idx] if protocol.t2prime else np.zeros(k_idx.size)
-    dw = off_resonance_rad_s(b0[h_idx, w_idx] + comp.shift_ppm[k_idx], protocol.field_t)
-    phi = -2.0 * math.pi * (h_idx - centre) / height
-    qf = np.exp(-dt * (r2 + r2p) + 1j * (phi - dw * dt))
-    qb = np.exp(dt * (r2 - r2p) - 1j * (phi - dw * dt))
-    out_re, out_im = readout_dft(
-        col_start,
-        np.ascontiguousarray(amp_c.real),
-        np.ascontiguousarray(amp_c.imag),
-        qf.real.copy(),
-        qf.imag.copy(),
-        qb.real.copy(),
-        qb.imag.copy(),
-        height,
+    f, b0, sens, tab = check_inputs(
+        fractions, te_ms, tr_ms, b0_ppm, sensitivities, table, protocol, keep_dtype=True
     )
+    comp = compartments(tab, protocol)
+    _, height, _width = f.shape
+    amp_k = comp.weight * echo_magnetisation(comp.pd, comp.t1_s, comp.t2_s, te_ms, tr_ms)
+    dt = protocol.dwell_s
+    zeros = np.zeros(comp.label.size)
+    r2 = 1.0 / comp.t2_s if protocol.readout_relaxation else zeros
+    r2p = comp.r2prime if protocol.t2prime else zeros
+    dw_cs = off_resonance_rad_s(comp.shift_ppm, protocol.field_t)
+    # One dwell step, forward (tau -> tau + dt) and backward (tau -> tau - dt, before the echo).
+    step_fwd = np.exp(-dt * (r2 + r2p) - 1j * dw_cs * dt)
+    step_bwd = np.exp(dt * (r2 - r2p) + 1j * dw_cs * dt)
+    rows = np.arange(height)[:, None] - height // 2
+    voxel_step = np.exp(
+        -1j * (2.0 * math.pi * rows / height + off_resonance_rad_s(b0, protocol.field_t) * dt)
+    )
+    out_re, out_im = readout_dft(f, comp.label, amp_k, step_fwd, step_bwd, voxel_step, sens)
     hybrid = (out_re + 1j * out_im) / math.sqrt(height)
     return np.fft.fftshift(
         np.fft.fft(np.fft.ifftshift(hybrid, axes=-1), axis=-1, norm="ortho"), axes=-1

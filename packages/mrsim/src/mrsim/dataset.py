@@ -1,0 +1,126 @@
+"""One HDF5 file per subject, fastMRI-like, written atomically; and a small reader.
+
+Layout (``S`` slices, ``C`` coils, images ``H x W`` with the readout along ``H``)::
+
+    kspace              complex64 (S, H, W), or (S, C, H, W) when C > 1   noisy k-space
+    reconstruction_rss  float32   (S, H, W)   RSS magnitude of ifft2c(kspace), noise included
+    labels              uint8     (S, H, W)   0 background, 1 CSF, 2 GM, 3 WM
+    tissue              uint8     (S, H, W)   BrainWeb label 0..11 with the largest fraction
+    attrs: subject, phantom, field_t, te_ms[S], tr_ms[S], noise_level, noise_sigma,
+           resolution_mm, slice_thickness_mm, engine, seed, mrsim_version, coils, ...
+
+Writes go to a hidden temporary file in the target folder, which is renamed over the final
+name only once complete; no timestamps are stored, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+__all__ = ["DATASETS", "SubjectData", "read_dataset", "write_dataset"]
+
+#: The datasets of a subject file, in writing order.
+DATASETS = ("kspace", "reconstruction_rss", "labels", "tissue")
+
+
+@dataclass(frozen=True)
+class SubjectData:
+    """The content of one subject file."""
+
+    kspace: np.ndarray
+    """complex64 ``(S, H, W)`` or ``(S, C, H, W)``."""
+    reconstruction_rss: np.ndarray
+    """float32 ``(S, H, W)``."""
+    labels: np.ndarray
+    """uint8 ``(S, H, W)``, 0..3."""
+    tissue: np.ndarray
+    """uint8 ``(S, H, W)``, 0..11."""
+    attrs: Mapping[str, Any]
+    """File attributes (numpy scalars/arrays or str)."""
+
+    def __post_init__(self) -> None:
+        s, h, w = self.labels.shape
+        expect = {
+            "reconstruction_rss": ((s, h, w), np.float32),
+            "labels": ((s, h, w), np.uint8),
+            "tissue": ((s, h, w), np.uint8),
+        }
+        for name, (shape, dtype) in expect.items():
+            arr = getattr(self, name)
+            if arr.shape != shape or arr.dtype != dtype:
+                raise ValueError(
+                    f"{name} must be {np.dtype(dtype)} {shape}; got {arr.dtype} {arr.shape}"
+                )
+        k = self.kspace
+        if (
+            k.dtype != np.complex64
+            or k.ndim not in (3, 4)
+            or (k.shape[0], *k.shape[-2:]) != (s, h, w)
+        ):
+            raise ValueError(
+                f"kspace must be complex64 (S, [C,] H, W) = ({s}, [C,] {h}, {w}); got {k.dtype} {k.shape}"
+            )
+
+
+def _chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return (1, *shape[1:])  # one slice per chunk: training loaders read slice by slice
+
+
+def write_dataset(path: str | Path, data: SubjectData) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    On any error the temporary file is removed and ``path`` is left as it was.
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with h5py.File(tmp, "w", libver="v110", track_order=False) as h5:
+            for name in DATASETS:
+                arr = np.ascontiguousarray(getattr(data, name))
+                small = arr.dtype == np.uint8
+                h5.create_dataset(
+                    name,
+                    data=arr,
+                    chunks=_chunks(arr.shape),
+                    compression="gzip" if small else None,
+                    compression_opts=4 if small else None,
+                    shuffle=False,
+                    track_times=False,
+                )
+            for key in sorted(data.attrs):
+                value = data.attrs[key]
+                h5.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_dataset(path: str | Path, slices: slice | None = None) -> SubjectData:
+    """Read a subject file (optionally a range of slices) and check its layout.
+
+    Raises
+    ------
+    ValueError
+        When the file is not an ``mrsim`` subject file.
+    """
+    sel = slices if slices is not None else slice(None)
+    try:
+        with h5py.File(path, "r") as h5:
+            missing = [n for n in DATASETS if n not in h5]
+            if missing:
+                raise ValueError(f"{path}: not an mrsim dataset (missing {', '.join(missing)})")
+            arrays = {n: h5[n][sel] for n in DATASETS}
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in h5.attrs.items()}
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read HDF5 file ({exc})") from None
+    return SubjectData(attrs=attrs, **arrays)
