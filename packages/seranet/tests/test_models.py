@@ -22,6 +22,8 @@ from seranet.models import (
     SERANet,
     UNet,
     build_model,
+    optimise_for_inference,
+    optimise_for_training,
     parse_model_name,
     segmentation_attention,
 )
@@ -368,3 +370,24 @@ def test_bad_stage_and_config() -> None:
         ModelConfig("joint", width=0)
     with pytest.raises(ValueError, match="unknown model"):
         build_model(ModelConfig("unet"))
+
+
+@pytest.mark.parametrize("name", ["seranet-2", "segnetmri"])
+def test_optimised_models_give_the_same_results(name: str) -> None:
+    plain = build(name, "B", seed=5)
+    fast = build(name, "B", seed=5)
+    inp = make_input(2, 27, 19)
+    plain.eval()
+    optimise_for_inference(fast)
+    assert not fast.training
+    assert next(p for p in fast.parameters() if p.ndim == 4).is_contiguous(
+        memory_format=torch.channels_last
+    )
+    with torch.inference_mode():
+        torch.testing.assert_close(fast(inp).logits, plain(inp).logits, atol=1e-5, rtol=1e-4)
+    plain.train()
+    optimise_for_training(fast).train()
+    _ce(plain, inp, None).backward()
+    _ce(fast, inp, None).backward()
+    for (n, a), b in zip(plain.named_parameters(), fast.parameters(), strict=True):
+        torch.testing.assert_close(b.grad, a.grad, atol=1e-5, rtol=1e-3, msg=n)

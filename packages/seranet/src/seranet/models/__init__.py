@@ -17,6 +17,7 @@ from seranet.models.base import (
 from seranet.models.baselines import FullySampled, Joint, TwoStep, ZeroFilling
 from seranet.models.blocks import RegA, RegB, make_reg
 from seranet.models.convlstm import ConvLSTMCell, LSTMState
+from seranet.models.optimise import optimise_for_inference, optimise_for_training
 from seranet.models.reconstruction import Cascade, ReconstructionModule
 from seranet.models.registry import MODEL_NAMES, ModelSpec, build_model, parse_model_name
 from seranet.models.segnetmri import SegNetMRI, SegNetMRIHead
@@ -50,6 +51,8 @@ __all__ = [
     "ZeroFilling",
     "build_model",
     "make_reg",
+    "optimise_for_inference",
+    "optimise_for_training",
     "parse_model_name",
     "segmentation_attention",
 ]
