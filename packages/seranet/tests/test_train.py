@@ -144,9 +144,11 @@ def test_existing_runs_need_resume_or_overwrite(tmp_path: Path, dataset_dir: Pat
     assert again.stages == first.stages
     weights = _weights(run)
     (run / "checkpoints" / "stray.txt").write_text("removed by overwrite")
+    (run / "notes.txt").write_text("not part of the run: kept")
     redone = train(config, run, overwrite=True, progress=False)
     assert not redone.skipped
     assert not (run / "checkpoints" / "stray.txt").exists()
+    assert (run / "notes.txt").is_file()
     # same config and seed: the retrained weights are the same
     assert all(torch.equal(weights[k], v) for k, v in _weights(run).items())
 
@@ -255,3 +257,25 @@ def test_config_round_trip_and_validation(dataset_dir: Path) -> None:
     ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             tiny(dataset_dir, **bad)
+
+
+def test_worker_processes_do_not_change_the_result(tmp_path: Path, dataset_dir: Path) -> None:
+    # data order and masks come from (seed, stage, epoch), not from the loader's workers
+    train(tiny(dataset_dir, "joint", epochs=2), tmp_path / "w0", progress=False)
+    train(tiny(dataset_dir, "joint", epochs=2, workers=2), tmp_path / "w2", progress=False)
+    a, b = _weights(tmp_path / "w0"), _weights(tmp_path / "w2")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_seed_changes_the_result(tmp_path: Path, dataset_dir: Path) -> None:
+    train(tiny(dataset_dir, "joint", epochs=1), tmp_path / "s0", progress=False)
+    train(tiny(dataset_dir, "joint", epochs=1, seed=1), tmp_path / "s1", progress=False)
+    a, b = _weights(tmp_path / "s0"), _weights(tmp_path / "s1")
+    assert any(not torch.equal(a[k], b[k]) for k in a if a[k].is_floating_point())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised without a GPU")
+def test_cuda_without_gpu_is_a_clear_error(tmp_path: Path, dataset_dir: Path) -> None:
+    with pytest.raises(ValueError, match="no CUDA device"):
+        train(tiny(dataset_dir, device="cuda"), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()

@@ -180,8 +180,19 @@ class EpochRecord:
     """Whether this epoch is the best of its stage so far (and saved as ``<stage>-best.pt``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict."""
-        return dataclasses.asdict(self)
+        """A JSON-able dict (NaN, e.g. the Dice of a class absent from every slice, as None)."""
+        return _finite(dataclasses.asdict(self))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN / inf float replaced by None (strict JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -221,7 +232,7 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""
-        out = dataclasses.asdict(self)
+        out = _finite(dataclasses.asdict(self))
         out["run_dir"] = str(self.run_dir)
         return out
 
@@ -230,5 +241,10 @@ class RunSummary:
         """Rebuild a summary written by :meth:`to_dict`."""
         values = dict(data)
         values["run_dir"] = Path(values["run_dir"])
-        values["stages"] = tuple(StageSummary(**s) for s in values["stages"])
+        values["stages"] = tuple(
+            StageSummary(
+                **{**s, "best_value": math.nan if s["best_value"] is None else s["best_value"]}
+            )
+            for s in values["stages"]
+        )
         return cls(**values)

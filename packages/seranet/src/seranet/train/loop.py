@@ -556,6 +556,17 @@ def _prepare_dir(paths: RunPaths, config: TrainConfig, resume: bool, overwrite: 
     return paths.complete
 
 
+def _clear_run(paths: RunPaths) -> None:
+    """Delete the files of a run (and nothing else a user may keep in the directory)."""
+    if paths.checkpoints.is_dir():
+        shutil.rmtree(paths.checkpoints)
+    for path in (paths.model, paths.summary, paths.metrics, paths.config):
+        path.unlink(missing_ok=True)
+    if paths.root.is_dir():
+        for path in paths.root.glob("*-best.pt"):
+            path.unlink()
+
+
 def _load_init(init_from: str | Path, model: SegmentationModel) -> int:
     init = RunPaths(Path(init_from))
     if not init.complete:
@@ -675,8 +686,8 @@ def _train(
                 torch.backends.cudnn.benchmark = False
         try:
             if info.is_main:
-                if overwrite and paths.root.exists():
-                    shutil.rmtree(paths.root)
+                if overwrite:
+                    _clear_run(paths)
                 paths.root.mkdir(parents=True, exist_ok=True)
                 if not (resume and paths.config.is_file()):
                     atomic_write_text(json.dumps(config.to_dict(), indent=2) + "\n", paths.config)
