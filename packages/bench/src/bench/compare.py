@@ -1,0 +1,420 @@
+"""Train and score every method of the paper's tables; resumable, one folder per run.
+
+Layout of a comparison's output directory::
+
+    OUT/preset.json       the preset, the methods / types / seeds run, package versions
+    OUT/runs.json         every run: folder, status (trained / resumed / skipped), seconds
+    OUT/table.json        rows (see :mod:`bench.tables`), also table.csv and table.md
+    RUNS/<run>/           a ``seranet.train`` run directory, plus ``test-metrics.json``
+
+``RUNS`` defaults to ``OUT/runs``. A run's folder name encodes everything that varies between
+runs of one preset and one dataset (``joint_A_k3_s1``: Joint, type A, 3 blocks, seed 1;
+``zero-filling_s0``), so the ablation and the tables share runs that are the same computation
+(the ablation's ``K = preset.recon_blocks`` points are Table 1's runs).
+
+Resuming
+--------
+Each run goes through :func:`seranet.train.train` with ``resume=True``: a complete run
+(``model.pt`` present) is skipped, an interrupted one continues from its last epoch checkpoint
+(ending with the weights an uninterrupted run gets), a missing one starts. A run whose stored
+configuration differs from the requested one (another preset or dataset in the same folder) is
+an error, never silently mixed. Test scores are cached in ``test-metrics.json`` beside the
+run's ``model.pt`` and recomputed only when the run was (re)trained in this call.
+
+Shared pre-training
+-------------------
+Two-step, SegNetMRI and SERANet-N++ all start with a reconstruction pre-training stage, and
+Two-step's and SERANet-N++'s are the same computation (same module, seed, data order and
+loss). ``seranet.train``'s ``init_from`` copies a finished run's weights but still runs every
+stage of the new model, so it cannot skip a stage; each run therefore pre-trains its own
+reconstruction. (Skipping would need the trainer to accept a finished stage from another run.)
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+
+import seranet
+from bench import __version__
+from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json
+from bench.presets import RECON_FREE, RECON_TYPES, Preset
+from bench.tables import CLASSES, RunScores, make_rows, rows_to_csv, rows_to_markdown
+from seranet.data import SplitConfig, split_subjects
+from seranet.evaluate import evaluate
+from seranet.models import parse_model_name
+from seranet.train import RunPaths, RunSummary, TrainConfig
+from seranet.train import train as seranet_train
+
+__all__ = [
+    "METRICS_FILE",
+    "CompareResult",
+    "RunOutcome",
+    "RunSpec",
+    "check_data",
+    "compare",
+    "describe",
+    "load_table",
+    "parse_methods",
+    "parse_recon_types",
+    "plan_runs",
+    "run_specs",
+    "train_config",
+    "versions",
+    "write_table",
+]
+
+METRICS_FILE = "test-metrics.json"
+"""Test scores of a run, beside its ``model.pt``."""
+
+Trainer = Callable[..., RunSummary]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a comparison."""
+
+    method: str
+    """Registry name."""
+    recon_type: str | None
+    """``"A"`` / ``"B"``; None for :data:`~bench.presets.RECON_FREE` methods."""
+    seed: int
+    """Training seed."""
+    recon_blocks: int
+    """K, the reconstruction cascades (unused by Fully-sampled and Zero-filling)."""
+
+    @property
+    def name(self) -> str:
+        """Folder name: method, type, blocks (when the model has any) and seed."""
+        parts = [self.method]
+        if self.recon_type is not None:
+            parts.append(self.recon_type)
+        if self.method not in ("fully-sampled", "zero-filling"):
+            parts.append(f"k{self.recon_blocks}")
+        parts.append(f"s{self.seed}")
+        return "_".join(parts)
+
+    @property
+    def label(self) -> str:
+        """Human-readable: ``joint (type A, K=3, seed 1)``."""
+        bits = [] if self.recon_type is None else [f"type {self.recon_type}"]
+        if self.method not in ("fully-sampled", "zero-filling"):
+            bits.append(f"K={self.recon_blocks}")
+        bits.append(f"seed {self.seed}")
+        return f"{self.method} ({', '.join(bits)})"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to one run in one call."""
+
+    spec: RunSpec
+    """The run."""
+    run_dir: Path
+    """Its folder."""
+    status: str
+    """``trained`` (started here), ``resumed`` (continued from a checkpoint) or ``skipped``."""
+    seconds: float
+    """Wall time spent on it in this call (training and scoring)."""
+    scores: RunScores
+    """Its test scores."""
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """What :func:`compare` returns."""
+
+    rows: list[dict[str, Any]]
+    """The table rows (as written to ``table.json``)."""
+    outcomes: list[RunOutcome]
+    """Every run, in the order run."""
+    out_dir: Path
+    """The output directory."""
+    markdown: str
+    """``table.md``'s text."""
+
+
+def parse_methods(text: str | Sequence[str]) -> tuple[str, ...]:
+    """Comma-separated registry names, checked; ``ValueError`` naming a bad one."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    names = tuple(dict.fromkeys(m.strip() for m in items if m.strip()))
+    if not names:
+        raise ValueError("no method given")
+    for name in names:
+        parse_model_name(name)
+    return names
+
+
+def parse_recon_types(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"A,B"`` -> ``("A", "B")``; ``ValueError`` for anything but A and B."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    types = tuple(dict.fromkeys(t.strip().upper() for t in items if t.strip()))
+    if not types:
+        raise ValueError("no reconstruction type given")
+    for t in types:
+        if t not in RECON_TYPES:
+            raise ValueError(f"unknown reconstruction type {t!r}; expected A or B")
+    return types
+
+
+def run_specs(
+    preset: Preset,
+    methods: Sequence[str],
+    recon_types: Sequence[str],
+    seeds: int | None = None,
+    recon_blocks: int | None = None,
+) -> list[RunSpec]:
+    """The runs of a comparison: reconstruction-free methods once, the others per type.
+
+    Methods in ``preset.seeded_methods`` run with ``seeds`` seeds (default ``preset.seeds``),
+    the others with seed 0.
+    """
+    if seeds is not None and seeds < 1:
+        raise ValueError(f"seeds must be >= 1; got {seeds}")
+    k = recon_blocks or preset.recon_blocks
+    specs: list[RunSpec] = []
+    for method in methods:
+        types: Sequence[str | None] = [None] if method in RECON_FREE else list(recon_types)
+        for t in types:
+            for seed in preset.seeds_for(method, seeds):
+                specs.append(RunSpec(method, t, seed, k))
+    return specs
+
+
+def train_config(preset: Preset, spec: RunSpec, data_dir: Path, device: str) -> TrainConfig:
+    """The :class:`seranet.TrainConfig` of ``spec`` under ``preset``."""
+    return TrainConfig(
+        data_dir=str(data_dir),
+        model=preset.model_config(spec.method, spec.recon_type, spec.recon_blocks),
+        epochs=preset.epochs,
+        pretrain_epochs=preset.pretrain_epochs,
+        batch_size=preset.batch_size,
+        lr=preset.lr,
+        lr_step=preset.lr_step,
+        sampling=preset.sampling,
+        center_lines=preset.center_lines,
+        seed=spec.seed,
+        device=device,
+        split=SplitConfig(*preset.split),
+    )
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages and the machine, written beside every result."""
+    import kspace
+    import mrsim
+
+    return {
+        "bench": __version__,
+        "seranet": seranet.__version__,
+        "mrsim": mrsim.__version__,
+        "kspace": getattr(kspace, "__version__", "unknown"),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()} {platform.system()} {platform.release()}",
+        "cpus": str(os.cpu_count()),
+        "torch_threads": str(torch.get_num_threads()),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
+    }
+
+
+def check_data(data_dir: str | os.PathLike[str], preset: Preset) -> Path:
+    """The dataset directory, resolved, after checking it holds enough subjects for the split."""
+    path = Path(data_dir)
+    split_subjects(path, SplitConfig(*preset.split))  # DataError with a one-line message
+    return path.resolve()
+
+
+def _scores_from_json(data: dict[str, Any], spec: RunSpec) -> RunScores:
+    per_class = {k.lower(): v for k, v in data["per_class"].items()}
+
+    def pick(metric: str) -> dict[str, float]:
+        out = {}
+        for c in CLASSES:
+            value = per_class[c][metric]
+            out[c] = float("nan") if value is None else float(value)
+        return out
+
+    return RunScores(
+        spec.method, spec.recon_type, spec.seed, pick("dice"), pick("hd_mm"), pick("hd95_mm")
+    )
+
+
+def plan_runs(
+    specs: Sequence[RunSpec],
+    preset: Preset,
+    data_dir: str | os.PathLike[str],
+    runs_dir: str | os.PathLike[str],
+    *,
+    device: str = "auto",
+    progress: bool = True,
+    console: Console | None = None,
+    trainer: Trainer | None = None,
+    label: str = "",
+) -> list[RunOutcome]:
+    """Train (or resume, or skip) and score each of ``specs``; the outcomes in order.
+
+    ``trainer`` defaults to :func:`seranet.train.train` (tests pass a counting wrapper).
+    """
+    console = console or Console(stderr=True)
+    train = trainer or seranet_train
+    data = check_data(data_dir, preset)
+    root = Path(runs_dir)
+    outcomes: list[RunOutcome] = []
+    for i, spec in enumerate(specs, 1):
+        start = time.perf_counter()
+        run_dir = root / spec.name
+        paths = RunPaths(run_dir)
+        status = "skipped" if paths.complete else "resumed" if paths.started else "trained"
+        if progress:
+            verb = {"skipped": "done", "resumed": "resuming", "trained": "training"}[status]
+            console.print(f"[bold]{label}[{i}/{len(specs)}][/bold] {spec.label}: {verb}")
+        config = train_config(preset, spec, data, device)
+        summary = train(config, run_dir, resume=True, progress=progress, console=console)
+        metrics_path = run_dir / METRICS_FILE
+        if summary.skipped and metrics_path.is_file():
+            data_json = read_json(metrics_path)
+        else:
+            result = evaluate(
+                run_dir,
+                data,
+                split="test",
+                device=device,
+                progress=progress,
+                console=console,
+            )
+            data_json = result.to_dict(per_slice=False)
+            atomic_write_json(metrics_path, data_json)
+        scores = _scores_from_json(data_json, spec)
+        outcomes.append(RunOutcome(spec, run_dir, status, time.perf_counter() - start, scores))
+    return outcomes
+
+
+def _title(preset: Preset, data: Path, what: str) -> str:
+    return (
+        f"{what} - preset `{preset.name}` ({preset.description}); data `{data}`; "
+        f"{int(100 * preset.sampling)} % of the lines; Dice per class and average, "
+        "HD and HD95 in mm; mean ± std over seeds where seeds > 1"
+    )
+
+
+def write_table(
+    out_dir: Path,
+    outcomes: Sequence[RunOutcome],
+    preset: Preset,
+    data: Path,
+    extra: dict[str, Any],
+    title: str = "Comparison",
+) -> tuple[list[dict[str, Any]], str]:
+    """Write ``table.json`` / ``.csv`` / ``.md``, ``runs.json`` and ``preset.json``."""
+    rows = make_rows(o.scores for o in outcomes)
+    markdown = rows_to_markdown(rows, _title(preset, data, title))
+    atomic_write_json(
+        out_dir / "preset.json",
+        {"preset": preset.to_dict(), "data": str(data), **extra, "versions": versions()},
+    )
+    atomic_write_json(
+        out_dir / "runs.json",
+        [
+            {
+                "run": str(o.run_dir),
+                "method": o.spec.method,
+                "recon_type": o.spec.recon_type,
+                "recon_blocks": o.spec.recon_blocks,
+                "seed": o.spec.seed,
+                "status": o.status,
+                "seconds": round(o.seconds, 2),
+            }
+            for o in outcomes
+        ],
+    )
+    atomic_write_json(out_dir / "table.json", rows)
+    atomic_write_text(out_dir / "table.csv", rows_to_csv(rows))
+    atomic_write_text(out_dir / "table.md", markdown)
+    return rows, markdown
+
+
+def compare(
+    data_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    preset: Preset,
+    *,
+    methods: Sequence[str] | None = None,
+    recon_types: Sequence[str] | None = None,
+    seeds: int | None = None,
+    runs_dir: str | os.PathLike[str] | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    console: Console | None = None,
+    trainer: Trainer | None = None,
+) -> CompareResult:
+    """Train and score each method x Reg type x seed, then write the tables.
+
+    Parameters
+    ----------
+    data_dir
+        Dataset directory (``mrsim simulate`` output); split by subject as ``preset.split``.
+    out_dir
+        Where the tables, ``preset.json`` and (by default) the runs go.
+    preset
+        Network, training and run settings.
+    methods, recon_types, seeds
+        Override the preset's methods, Reg types and number of seeds of its key methods.
+    runs_dir
+        Where run folders go (default ``OUT/runs``); reuse it to share runs between commands.
+    device
+        ``auto``, ``cpu`` or ``cuda``.
+    progress, console
+        Progress output (default stderr).
+    trainer
+        Replacement for :func:`seranet.train.train` (same signature).
+
+    Raises
+    ------
+    ValueError
+        (including :class:`seranet.DataError` and checkpoint errors) with one-line messages,
+        before anything is written when the input is bad.
+    """
+    methods = parse_methods(methods) if methods is not None else preset.methods
+    types = parse_recon_types(recon_types) if recon_types is not None else preset.recon_types
+    specs = run_specs(preset, methods, types, seeds)
+    data = check_data(data_dir, preset)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BenchError(f"output {str(out)!r} exists and is not a directory")
+    runs = Path(runs_dir) if runs_dir is not None else out / "runs"
+    outcomes = plan_runs(
+        specs, preset, data, runs, device=device, progress=progress, console=console,
+        trainer=trainer,
+    )  # fmt: skip
+    extra = {
+        "methods": list(methods),
+        "recon_types": list(types),
+        "seeds": seeds if seeds is not None else preset.seeds,
+        "runs_dir": str(runs),
+        "command": "compare",
+    }
+    rows, markdown = write_table(out, outcomes, preset, data, extra, "Comparison")
+    return CompareResult(rows, outcomes, out, markdown)
+
+
+def load_table(out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """``table.json`` of a comparison."""
+    data = read_json(Path(out_dir) / "table.json")
+    if not isinstance(data, list):
+        raise BenchError(f"{str(Path(out_dir) / 'table.json')!r} is not a list of rows")
+    return data
+
+
+def describe(outcomes: Sequence[RunOutcome]) -> str:
+    """``"3 trained, 1 resumed, 5 skipped"``."""
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("trained", "resumed", "skipped")}
+    return ", ".join(f"{n} {s}" for s, n in counts.items())

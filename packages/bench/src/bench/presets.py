@@ -1,0 +1,263 @@
+"""Experiment presets: data, model and training settings of a whole comparison, frozen.
+
+Three presets ship with the package:
+
+* ``smoke``: a tiny procedural dataset, tiny networks, one epoch; the whole ``compare`` runs
+  in about a minute on 2 cores. Used by the test-suite and to check an installation; its
+  numbers mean nothing.
+* ``cpu``: real BrainWeb anatomy at 2 mm (108 x 90 images), narrow networks and few epochs,
+  sized so that Table 1 with both reconstruction types fits in about 3 hours on 2 CPU cores
+  and ``bench reproduce`` in about 6 (the arithmetic is in :data:`CPU`'s docstring).
+* ``paper``: the paper's settings (1 mm, 216 x 180 images, UNet width 64 and 5 levels,
+  50 epochs, batch 12), for a GPU.
+
+Every output directory gets the preset it was made with (``preset.json``), so a table can
+always be traced back to its settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from seranet.models import ModelConfig, parse_model_name
+
+__all__ = [
+    "CPU",
+    "PAPER",
+    "PRESETS",
+    "RECON_FREE",
+    "RECON_TYPES",
+    "SMOKE",
+    "TABLE_METHODS",
+    "Preset",
+    "get_preset",
+]
+
+TABLE_METHODS: tuple[str, ...] = (
+    "fully-sampled",
+    "zero-filling",
+    "segnetmri",
+    "two-step",
+    "joint",
+    "seranet-1",
+    "seranet-2",
+    "seranet-3",
+    "seranet-3++",
+)
+"""The rows of the paper's Tables 1 and 2, in its order (registry names of :mod:`seranet.models`)."""
+
+RECON_FREE: frozenset[str] = frozenset({"fully-sampled", "zero-filling", "segnetmri"})
+"""Methods whose network does not depend on the Reg block type: trained once, ``recon_type`` null.
+
+Fully-sampled and Zero-filling have no reconstruction module; SegNetMRI always uses its own
+encoder-decoders (the paper reports the same numbers for it under type A and type B).
+"""
+
+RECON_TYPES: tuple[str, ...] = ("A", "B")
+"""Reg block types: A cascaded CNN, B encoder-decoder."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Settings of one comparison: dataset to simulate, networks, training, what to run."""
+
+    name: str
+    """Preset name (``smoke``, ``cpu``, ``paper``)."""
+    description: str
+    """One line for humans."""
+    phantom: str
+    """Phantom source for simulated datasets: ``procedural`` (built in) or ``brainweb``."""
+    subjects: int
+    """Subjects to simulate (BrainWeb has 20 normal models)."""
+    slices: int
+    """Axial slices per subject (the paper: 57 of 3 mm)."""
+    resolution_mm: float
+    """In-plane resolution of the simulated images (1 mm gives 216 x 180, 2 mm 108 x 90)."""
+    noise_levels: tuple[float, ...]
+    """Noise levels of the datasets ``reproduce`` simulates (Table 1: 0.10, Table 2: 0.20)."""
+    width: int
+    """Channels of the segmentation UNet's first level (the paper: 64)."""
+    depth: int
+    """UNet levels including the bottleneck (the paper: 5, i.e. 64..1024)."""
+    recon_width: int
+    """Channels inside the Reg / AttReg blocks (the paper: 64)."""
+    recon_blocks: int
+    """K, the (Reg -> DC) cascades of the reconstruction module."""
+    epochs: int
+    """Epochs of the ``train`` / ``finetune`` stages."""
+    pretrain_epochs: int | None
+    """Epochs of the pre-training stages (None: same as ``epochs``)."""
+    batch_size: int
+    """Slices per optimiser step."""
+    lr: float = 1e-4
+    """Initial Adam learning rate."""
+    lr_step: int = 20
+    """Epochs between halvings of the learning rate."""
+    sampling: float = 0.3
+    """Fraction of phase-encode lines kept."""
+    center_lines: int = 16
+    """Fully sampled centre lines (16 at 180 phase-encode lines; scaled with the matrix)."""
+    split: tuple[int, int, int] = (15, 2, 3)
+    """Subjects for training, validation (checkpoint selection) and testing."""
+    methods: tuple[str, ...] = TABLE_METHODS
+    """Methods of Tables 1 and 2."""
+    recon_types: tuple[str, ...] = RECON_TYPES
+    """Reg block types of Table 1."""
+    seeds: int = 1
+    """Seeds of each method in :attr:`seeded_methods` (the others run with seed 0 only)."""
+    seeded_methods: tuple[str, ...] = ("joint", "seranet-3", "seranet-3++")
+    """The key comparisons, repeated over :attr:`seeds` seeds so gaps can be set against spread."""
+    table2_recon_types: tuple[str, ...] = RECON_TYPES
+    """Reg block types of Table 2 (the 20 % noise dataset); one seed there."""
+    ablation_blocks: tuple[int, ...] = (1, 2, 3, 4, 5)
+    """Numbers of reconstruction blocks in the Fig. 6 ablation."""
+    ablation_methods: tuple[str, ...] = ("two-step", "joint", "seranet-3")
+    """Methods of the Fig. 6 ablation."""
+    ablation_recon_types: tuple[str, ...] = RECON_TYPES
+    """Reg block types of the Fig. 6 ablation."""
+    eval_seed: int = 0
+    """Seed of the fixed test masks: every method and seed is scored on the same inputs."""
+
+    def __post_init__(self) -> None:
+        if self.phantom not in ("procedural", "brainweb"):
+            raise ValueError(f"phantom must be 'procedural' or 'brainweb'; got {self.phantom!r}")
+        for name in ("subjects", "slices", "width", "depth", "recon_width", "recon_blocks"):
+            _positive(name, getattr(self, name))
+        for name in ("epochs", "batch_size", "lr_step", "seeds"):
+            _positive(name, getattr(self, name))
+        if self.pretrain_epochs is not None:
+            _positive("pretrain_epochs", self.pretrain_epochs)
+        if not self.resolution_mm > 0:
+            raise ValueError(f"resolution_mm must be > 0; got {self.resolution_mm}")
+        if not self.noise_levels or any(not 0 <= n < 10 for n in self.noise_levels):
+            raise ValueError(f"noise_levels must be fractions >= 0; got {self.noise_levels}")
+        if len(self.split) != 3 or any(int(v) != v or v < 1 for v in self.split):
+            raise ValueError(f"split must be three positive integers; got {self.split}")
+        for group in ("methods", "seeded_methods", "ablation_methods"):
+            for method in getattr(self, group):
+                parse_model_name(method)
+        for group in ("recon_types", "table2_recon_types", "ablation_recon_types"):
+            for t in getattr(self, group):
+                if t not in RECON_TYPES:
+                    raise ValueError(f"{group} must hold 'A' or 'B'; got {t!r}")
+        for k in self.ablation_blocks:
+            _positive("ablation_blocks", k)
+
+    def model_config(
+        self, method: str, recon_type: str | None, recon_blocks: int | None = None
+    ) -> ModelConfig:
+        """The architecture of ``method`` under this preset (``recon_type`` None: type A, unused)."""
+        return ModelConfig(
+            name=method,
+            recon_type=recon_type or "A",
+            recon_blocks=recon_blocks or self.recon_blocks,
+            width=self.width,
+            depth=self.depth,
+            recon_width=self.recon_width,
+        )
+
+    def seeds_for(self, method: str, seeds: int | None = None) -> tuple[int, ...]:
+        """Seeds ``method`` runs with: ``seeds`` (default :attr:`seeds`) for the key methods, else (0,)."""
+        n = self.seeds if seeds is None else seeds
+        return tuple(range(n)) if method in self.seeded_methods else (0,)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (tuples become lists)."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> Preset:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _positive(name: str, value: Any) -> None:
+    if int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value}")
+
+
+SMOKE = Preset(
+    name="smoke",
+    description="tiny procedural dataset and networks, 1 epoch: checks the pipeline, not the method",
+    phantom="procedural",
+    subjects=5,
+    slices=4,
+    resolution_mm=4.0,
+    noise_levels=(0.10, 0.20),
+    width=4,
+    depth=3,
+    recon_width=8,
+    recon_blocks=2,
+    epochs=1,
+    pretrain_epochs=1,
+    batch_size=4,
+    center_lines=4,
+    split=(3, 1, 1),
+    seeds=1,
+    ablation_blocks=(1, 2),
+)
+"""Smoke test: 5 procedural subjects (3 train / 1 val / 1 test) of 4 slices at 4 mm
+(54 x 45 images), UNet width 4 with 3 levels, 2 reconstruction blocks, one epoch per stage."""
+
+CPU = Preset(
+    name="cpu",
+    description="BrainWeb at 2 mm (108 x 90), narrow networks, few epochs: the paper's shape on 2 CPU cores",
+    phantom="brainweb",
+    subjects=20,
+    slices=57,
+    resolution_mm=2.0,
+    noise_levels=(0.10, 0.20),
+    width=8,
+    depth=4,
+    recon_width=16,
+    recon_blocks=3,
+    epochs=6,
+    pretrain_epochs=3,
+    batch_size=12,
+    lr=1e-3,
+    lr_step=4,
+    center_lines=8,
+    split=(15, 2, 3),
+    seeds=3,
+    ablation_blocks=(1, 3, 5),
+    ablation_recon_types=("B",),
+    table2_recon_types=("B",),
+)
+"""CPU preset (budget arithmetic below is filled from measurements, see the README)."""
+
+PAPER = Preset(
+    name="paper",
+    description="the paper's settings (1 mm, width 64, depth 5, 50 epochs, batch 12), for a GPU",
+    phantom="brainweb",
+    subjects=20,
+    slices=57,
+    resolution_mm=1.0,
+    noise_levels=(0.10, 0.20),
+    width=64,
+    depth=5,
+    recon_width=64,
+    recon_blocks=3,
+    epochs=50,
+    pretrain_epochs=None,
+    batch_size=12,
+    lr=1e-4,
+    lr_step=20,
+    center_lines=16,
+    split=(15, 2, 3),
+    seeds=3,
+)
+"""The paper's settings (section 4.2): Adam, lr 1e-4 halved every 20 epochs, 50 epochs, batch
+12, 30 % of the lines with 16 centre lines, 1 mm BrainWeb (216 x 180), 15 / 2 / 3 subjects.
+The paper does not state K; 3 blocks is the middle of its Fig. 6 range."""
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (SMOKE, CPU, PAPER)}
+"""Presets by name."""
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; ``ValueError`` naming the choices otherwise."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}") from None

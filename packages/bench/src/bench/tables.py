@@ -1,0 +1,215 @@
+"""Result tables: per-run test scores -> rows (mean and std over seeds), JSON, CSV, Markdown.
+
+A row of ``table.json``::
+
+    {"method": "seranet-3++", "recon_type": "A", "seeds": 3,
+     "dice": {"csf": .., "gm": .., "wm": .., "avg": ..}, "dice_std": {..} | null,
+     "hd": {..}, "hd_std": {..} | null, "hd95": {..}, "hd95_std": {..} | null,
+     "gap_recovered": ..}
+
+* ``dice``, ``hd``, ``hd95``: per class, the mean over test slices (as :mod:`seranet.metrics`
+  averages them), then the mean over seeds; ``avg`` is the mean of the three classes (the
+  paper's "Average" column). Distances are in millimetres.
+* ``*_std``: the sample standard deviation (``ddof=1``) over seeds of the same quantities;
+  null with a single seed.
+* ``gap_recovered``: the fraction of the Zero-filling -> Fully-sampled gap in average Dice
+  that the method closes, ``(D - D_zf) / (D_fs - D_zf)`` (1 = as good as segmenting the
+  fully-sampled image, 0 = no better than the zero-filled one); null when either reference row
+  is missing or ``D_fs <= D_zf``. The paper's SERANet-3++ recovers 67 % (type A) and 69 %
+  (type B) of it in Table 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bench.presets import TABLE_METHODS
+
+__all__ = [
+    "CLASSES",
+    "KEYS",
+    "METRICS",
+    "RunScores",
+    "gap_recovered",
+    "make_rows",
+    "rows_to_csv",
+    "rows_to_markdown",
+    "sort_rows",
+]
+
+CLASSES: tuple[str, ...] = ("csf", "gm", "wm")
+"""Scored classes (labels 1, 2, 3)."""
+KEYS: tuple[str, ...] = (*CLASSES, "avg")
+"""Keys of each metric dict: the classes and their average."""
+METRICS: tuple[str, ...] = ("dice", "hd", "hd95")
+"""Metrics of a row (Dice; Hausdorff distance and HD95 in mm)."""
+
+
+@dataclass(frozen=True)
+class RunScores:
+    """Test scores of one trained run (one method, Reg type and seed)."""
+
+    method: str
+    """Registry name."""
+    recon_type: str | None
+    """``"A"``, ``"B"`` or None for reconstruction-free methods."""
+    seed: int
+    """Training seed."""
+    dice: dict[str, float]
+    """Mean Dice per class (``csf``, ``gm``, ``wm``) over the test slices."""
+    hd: dict[str, float]
+    """Mean Hausdorff distance per class in mm."""
+    hd95: dict[str, float]
+    """Mean HD95 per class in mm."""
+
+    def metric(self, name: str) -> dict[str, float]:
+        """Per-class values of ``name`` with their class average under ``avg``."""
+        values: dict[str, float] = getattr(self, name)
+        out = {c: float(values[c]) for c in CLASSES}
+        finite = [v for v in out.values() if math.isfinite(v)]
+        out["avg"] = float(np.mean(finite)) if finite else math.nan
+        return out
+
+
+def _num(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def gap_recovered(dice: float, zero_filling: float, fully_sampled: float) -> float | None:
+    """``(dice - zero_filling) / (fully_sampled - zero_filling)``; None if the gap is not positive.
+
+    Examples
+    --------
+    >>> gap_recovered(0.8839, 0.7970, 0.9261)  # the paper's SERANet-3++, type A
+    0.6731...
+    """
+    values = (dice, zero_filling, fully_sampled)
+    if not all(math.isfinite(v) for v in values) or fully_sampled <= zero_filling:
+        return None
+    return (dice - zero_filling) / (fully_sampled - zero_filling)
+
+
+def _group_key(s: RunScores) -> tuple[str, str | None]:
+    return (s.method, s.recon_type)
+
+
+def make_rows(scores: Iterable[RunScores]) -> list[dict[str, Any]]:
+    """Aggregate runs into table rows (one per method and Reg type), in the paper's order.
+
+    Zero-filling and Fully-sampled rows (``recon_type`` null) are the references of every
+    row's ``gap_recovered``.
+    """
+    groups: dict[tuple[str, str | None], list[RunScores]] = {}
+    for s in scores:
+        groups.setdefault(_group_key(s), []).append(s)
+    rows: list[dict[str, Any]] = []
+    for (method, recon_type), runs in groups.items():
+        runs = sorted(runs, key=lambda r: r.seed)
+        row: dict[str, Any] = {"method": method, "recon_type": recon_type, "seeds": len(runs)}
+        for metric in METRICS:
+            per_seed = np.array(
+                [[r.metric(metric)[k] for k in KEYS] for r in runs], dtype=np.float64
+            )
+            mean = per_seed.mean(axis=0)
+            row[metric] = {k: _num(v) for k, v in zip(KEYS, mean, strict=True)}
+            if len(runs) > 1:
+                std = per_seed.std(axis=0, ddof=1)
+                row[f"{metric}_std"] = {k: _num(v) for k, v in zip(KEYS, std, strict=True)}
+            else:
+                row[f"{metric}_std"] = None
+        rows.append(row)
+    refs = {r["method"]: r["dice"]["avg"] for r in rows if r["recon_type"] is None}
+    zf, fs = refs.get("zero-filling"), refs.get("fully-sampled")
+    for row in rows:
+        d = row["dice"]["avg"]
+        row["gap_recovered"] = (
+            None
+            if zf is None or fs is None or d is None
+            else _num(g)
+            if (g := gap_recovered(d, zf, fs)) is not None
+            else None
+        )
+    return sort_rows(rows)
+
+
+def sort_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reference rows first, then by Reg type, each in the paper's method order."""
+    order = {m: i for i, m in enumerate(TABLE_METHODS)}
+
+    def key(row: dict[str, Any]) -> tuple[int, str, int, str]:
+        method = row["method"]
+        return (
+            0 if row["recon_type"] is None else 1,
+            row["recon_type"] or "",
+            order.get(method, len(order)),
+            method,
+        )
+
+    return sorted(rows, key=key)
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _cell(row: dict[str, Any], metric: str, key: str, digits: int) -> str:
+    mean = row[metric][key]
+    std = row.get(f"{metric}_std")
+    if std is None or std.get(key) is None:
+        return _fmt(mean, digits)
+    return f"{_fmt(mean, digits)} ± {_fmt(std[key], digits)}"
+
+
+def rows_to_markdown(rows: Sequence[dict[str, Any]], title: str | None = None) -> str:
+    """A Markdown table: Dice, HD and HD95 per class and average, mean ± std over seeds."""
+    head = ["Method", "Type", "Seeds"]
+    for label in ("Dice", "HD mm", "HD95 mm"):
+        head += [f"{label} {k.upper() if k != 'avg' else 'avg'}" for k in KEYS]
+    head.append("Gap recovered")
+    lines = []
+    if title:
+        lines += [f"### {title}", ""]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
+    for row in rows:
+        cells = [row["method"], row["recon_type"] or "-", str(row["seeds"])]
+        for metric, digits in (("dice", 4), ("hd", 3), ("hd95", 3)):
+            cells += [_cell(row, metric, k, digits) for k in KEYS]
+        gap = row.get("gap_recovered")
+        cells.append("-" if gap is None else f"{100 * gap:.1f} %")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """Flat CSV: one column per metric, key and statistic (``dice_csf``, ``dice_csf_std``, ...)."""
+    fields = ["method", "recon_type", "seeds"]
+    for metric in METRICS:
+        for k in KEYS:
+            fields += [f"{metric}_{k}", f"{metric}_{k}_std"]
+    fields.append("gap_recovered")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        flat: dict[str, Any] = {
+            "method": row["method"],
+            "recon_type": row["recon_type"] or "",
+            "seeds": row["seeds"],
+            "gap_recovered": "" if row["gap_recovered"] is None else row["gap_recovered"],
+        }
+        for metric in METRICS:
+            std = row.get(f"{metric}_std") or {}
+            for k in KEYS:
+                mean = row[metric][k]
+                flat[f"{metric}_{k}"] = "" if mean is None else mean
+                flat[f"{metric}_{k}_std"] = "" if std.get(k) is None else std[k]
+        writer.writerow(flat)
+    return buffer.getvalue()

@@ -1,0 +1,108 @@
+"""Table rows: means and sample std over seeds, the gap-recovered arithmetic, CSV / Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+import pytest
+
+from bench.tables import (
+    CLASSES,
+    RunScores,
+    gap_recovered,
+    make_rows,
+    rows_to_csv,
+    rows_to_markdown,
+)
+
+
+def _scores(
+    method: str, recon_type: str | None, seed: int, dice: tuple[float, float, float]
+) -> RunScores:
+    d = dict(zip(CLASSES, dice, strict=True))
+    hd = {c: 10 * v for c, v in d.items()}
+    return RunScores(method, recon_type, seed, d, hd, {c: v / 2 for c, v in hd.items()})
+
+
+@pytest.fixture
+def rows() -> list[dict]:
+    return make_rows(
+        [
+            _scores("seranet-3++", "A", 1, (0.8, 0.9, 0.7)),
+            _scores("zero-filling", None, 0, (0.6, 0.6, 0.6)),
+            _scores("seranet-3++", "A", 0, (0.7, 0.8, 0.9)),
+            _scores("fully-sampled", None, 0, (0.9, 0.9, 0.9)),
+            _scores("seranet-3++", "A", 2, (0.9, 1.0, 0.8)),
+        ]
+    )
+
+
+def test_paper_gap_figures() -> None:
+    # Table 1, SERANet-3++: 67 % (type A) and 69 % (type B) of the gap.
+    assert gap_recovered(0.8839, 0.7970, 0.9261) == pytest.approx(0.6731, abs=1e-4)
+    assert gap_recovered(0.8865, 0.7970, 0.9261) == pytest.approx(0.6933, abs=1e-4)
+    assert gap_recovered(0.8, 0.9, 0.9) is None
+    assert gap_recovered(0.8, 0.9, 0.7) is None
+    assert gap_recovered(math.nan, 0.7, 0.9) is None
+
+
+def test_rows_are_ordered_with_references_first(rows: list[dict]) -> None:
+    assert [(r["method"], r["recon_type"]) for r in rows] == [
+        ("fully-sampled", None),
+        ("zero-filling", None),
+        ("seranet-3++", "A"),
+    ]
+    assert set(rows[0]) == {
+        "method", "recon_type", "seeds", "dice", "dice_std", "hd", "hd_std", "hd95", "hd95_std",
+        "gap_recovered",
+    }  # fmt: skip
+
+
+def test_mean_and_sample_std_over_seeds(rows: list[dict]) -> None:
+    row = rows[2]
+    per_seed = np.array([[0.7, 0.8, 0.9], [0.8, 0.9, 0.7], [0.9, 1.0, 0.8]])
+    assert row["seeds"] == 3
+    for i, c in enumerate(CLASSES):
+        assert row["dice"][c] == pytest.approx(per_seed[:, i].mean())
+        assert row["dice_std"][c] == pytest.approx(per_seed[:, i].std(ddof=1))
+        assert row["hd"][c] == pytest.approx(10 * per_seed[:, i].mean())
+    avg = per_seed.mean(axis=1)
+    assert row["dice"]["avg"] == pytest.approx(avg.mean())
+    assert row["dice_std"]["avg"] == pytest.approx(avg.std(ddof=1))
+    assert row["gap_recovered"] == pytest.approx((avg.mean() - 0.6) / (0.9 - 0.6))
+    assert rows[0]["gap_recovered"] == pytest.approx(1.0)
+    assert rows[1]["gap_recovered"] == pytest.approx(0.0)
+    assert rows[0]["dice_std"] is None
+
+
+def test_gap_is_null_without_references() -> None:
+    rows = make_rows([_scores("joint", "B", 0, (0.5, 0.6, 0.7))])
+    assert rows[0]["gap_recovered"] is None
+
+
+def test_markdown_shows_mean_plus_minus_std(rows: list[dict]) -> None:
+    text = rows_to_markdown(rows, "Table")
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    assert len(lines) == 2 + len(rows)
+    seranet = next(line for line in lines if "seranet-3++" in line)
+    assert "0.8000 ± 0.1000" in seranet  # CSF: mean 0.8, std 0.1
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[:3] == ["fully-sampled", "-", "1"]
+    assert cells[3] == "0.9000"  # single seed: no ± part
+    assert cells[-1] == "100.0 %"
+
+
+def test_csv_round_trips_the_numbers(rows: list[dict]) -> None:
+    parsed = list(csv.DictReader(io.StringIO(rows_to_csv(rows))))
+    assert [r["method"] for r in parsed] == [r["method"] for r in rows]
+    for got, want in zip(parsed, rows, strict=True):
+        assert float(got["dice_avg"]) == pytest.approx(want["dice"]["avg"])
+        assert float(got["hd95_wm"]) == pytest.approx(want["hd95"]["wm"])
+        if want["dice_std"] is None:
+            assert got["dice_csf_std"] == ""
+        else:
+            assert float(got["dice_csf_std"]) == pytest.approx(want["dice_std"]["csf"])
+    assert parsed[0]["recon_type"] == ""
