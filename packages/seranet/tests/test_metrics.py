@@ -206,3 +206,18 @@ def test_bad_inputs() -> None:
         hausdorff(a, a, percentile=0)
     with pytest.raises(ValueError, match="class names"):
         summarize([], labels=(1, 2), class_names=("x",))
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 1.0), (1.5, 0.7)])
+def test_score_slice_equals_separate_calls(spacing: tuple[float, float]) -> None:
+    pred, target = random_maps(7, (40, 33))
+    pred[pred == 3] = 0  # WM only in the target: worst case
+    s = score_slice(pred, target, (1, 2, 3), spacing)
+    np.testing.assert_array_equal(s.dice, dice(pred, target))
+    np.testing.assert_array_equal(s.hd, hausdorff(pred, target))
+    np.testing.assert_array_equal(s.hd95, hausdorff(pred, target, percentile=95))
+    np.testing.assert_array_equal(s.hd_mm, hausdorff(pred, target, spacing=spacing))
+    np.testing.assert_array_equal(
+        s.hd95_mm, hausdorff(pred, target, percentile=95, spacing=spacing)
+    )
+    assert s.hd[2] == pytest.approx(np.hypot(40, 33))
