@@ -38,10 +38,10 @@ def _install_torch(session: nox.Session) -> None:
     session.install(os.environ.get("SERANET_TORCH", default))
 
 
-def _editable(*packages: str) -> list[str]:
+def _editable(*packages: str, torch: bool = True) -> list[str]:
     args: list[str] = []
     for name in packages:
-        extra = "[torch]" if name == "kspace" else ""
+        extra = "[torch]" if name == "kspace" and torch else ""
         args += ["-e", f"packages/{name}{extra}"]
     return args
 
@@ -54,9 +54,10 @@ def tests(session: nox.Session, package: str) -> None:
         # kspace must work on its own, without torch: check that before adding the extra.
         session.install("-e", "packages/kspace")
         session.run("python", "-c", "import kspace, numpy; kspace.fft2c(numpy.ones((4, 4)))")
-    if package in NEEDS_TORCH:
+    torch = package in NEEDS_TORCH
+    if torch:
         _install_torch(session)
-    session.install(*_group("test"), *_editable(*SIBLINGS[package], package))
+    session.install(*_group("test"), *_editable(*SIBLINGS[package], package, torch=torch))
     session.run("pytest", f"packages/{package}/tests", *session.posargs)
 
 
