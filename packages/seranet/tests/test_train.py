@@ -44,6 +44,7 @@ def _weights(run: Path) -> dict[str, torch.Tensor]:
     return torch.load(run / "model.pt", weights_only=True)["model"]
 
 
+@pytest.mark.slow
 def test_overfits_a_few_slices(tmp_path: Path, make_subject: Callable[..., Path]) -> None:
     data = tmp_path / "data"
     data.mkdir()

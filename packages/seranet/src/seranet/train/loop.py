@@ -519,7 +519,9 @@ class _Runner:
             )
         parts.append(f"lr {r.lr:.2e}")
         parts.append(f"{r.seconds:.1f} s")
-        self.console.print(" | ".join(parts) + (" [green]*[/green]" if r.best else ""))
+        self.console.print(
+            " | ".join(parts) + (" [green]*[/green]" if r.best else ""), soft_wrap=True
+        )
 
 
 def _prepare_dir(paths: RunPaths, config: TrainConfig, resume: bool, overwrite: bool) -> bool:
