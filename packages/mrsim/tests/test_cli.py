@@ -71,7 +71,10 @@ def _bad_inputs(root: Path, good: Path) -> dict[str, tuple[list[str], str]]:
         "unknown subject": ([*bw, "--subjects", "07"], "subject"),
         "malformed subject": ([*bw, "--subjects", "abc"], "subject"),
         "truncated gzip": (["--brainweb-dir", str(bad), "--subjects", "06"], "subject06"),
-        "wrong raw size": (["--brainweb-dir", str(bad), "--subjects", "18"], "subject18"),
+        "wrong raw size": (
+            ["--brainweb-dir", str(bad), "--subjects", "18"],
+            "subject18_crisp_v.rawb",
+        ),
         "unreadable file": (["--brainweb-dir", str(bad), "--subjects", "20"], "subject20"),
         "corrupt minc": (["--brainweb-dir", str(bad), "--subjects", "38"], "subject38"),
         "te >= tr": ([*bw, "--te", "3000", "--tr", "3000"], "TE must be shorter than TR"),

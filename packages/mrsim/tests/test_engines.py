@@ -164,3 +164,25 @@ def test_engine_registry_and_input_checks(make_fractions: Any) -> None:
         fast.simulate_slice(f, 3000.0, 80.0, SpinEcho())
     with pytest.raises(ValueError, match="b0_ppm"):
         fast.simulate_slice(f, 80.0, 3000.0, SpinEcho(), b0_ppm=np.zeros((3, 3)))
+
+
+def test_engines_are_bitwise_deterministic_across_thread_counts(make_fractions: Any) -> None:
+    import numba
+
+    f = make_fractions(np.random.default_rng(9), 12, 10)
+    protocol = SpinEcho(bandwidth_hz=2000.0)
+    outputs = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, before):
+            numba.set_num_threads(threads)
+            outputs.append(
+                (
+                    fast.simulate_slice(f, 80.0, 3000.0, protocol),
+                    bloch.simulate_slice(f, 80.0, 3000.0, protocol, isochromats=16),
+                )
+            )
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(outputs[0][0], outputs[1][0])
+    assert np.array_equal(outputs[0][1], outputs[1][1])

@@ -31,6 +31,7 @@ import kspace
 from mrsim import phantoms
 from mrsim.dataset import SubjectData, write_dataset
 from mrsim.engines import get_engine
+from mrsim.phantoms.brainweb import BRAINWEB_SHAPE
 from mrsim.sequence import SpinEcho, b0_field_map, coil_sensitivities, slice_timings
 
 __all__ = [
@@ -237,7 +238,9 @@ def subject_streams(seed: int, name: str) -> dict[str, np.random.SeedSequence]:
 
 def _load_slices(job: SubjectJob, config: DatasetConfig) -> phantoms.SliceStack:
     if job.phantom == "brainweb":
-        ph = phantoms.load_brainweb(job.source, resolution_mm=config.resolution_mm)
+        # BrainWeb's raw downloads carry no header: they are always 362 x 434 x 362 bytes.
+        raw = BRAINWEB_SHAPE if ".rawb" in Path(job.source).name else None
+        ph = phantoms.load_brainweb(job.source, resolution_mm=config.resolution_mm, raw_shape=raw)
     else:
         make = getattr(phantoms, "procedural_phantom", None)
         if make is None:
