@@ -8,9 +8,10 @@ Run (2 threads, results to JSON, then the Markdown table)::
         > packages/seranet/benchmarks/RESULTS.md
 
 ``SERANET_BENCH_ROUNDS`` (default 3) sets the timed rounds per case (one warm-up round
-before them); the width-64, 216 x 180 training cases use at most 2 rounds because a single
-SERANet-3 step there takes tens of seconds. ``SERANET_BENCH_SIZES`` / ``SERANET_BENCH_WIDTHS``
-(comma-separated, e.g. ``108x90`` / ``16``) restrict the grid.
+before them); width-64 training cases use ``SERANET_BENCH_ROUNDS_W64`` (default 1) rounds
+because a single SERANet-3 step at 216 x 180 takes about a minute on two cores.
+``SERANET_BENCH_SIZES`` / ``SERANET_BENCH_WIDTHS`` / ``SERANET_BENCH_MODELS``
+(comma-separated, e.g. ``108x90`` / ``16`` / ``unet,seranet-3``) restrict the grid.
 
 ``fully-sampled`` runs exactly the network of ``zero-filling`` (a UNet, here ``unet``), and
 ``seranet-3++`` runs exactly the forward of ``seranet-3`` in its final stage, so neither is
@@ -40,11 +41,13 @@ from seranet.models import (
 
 torch.set_num_threads(2)
 
-MODELS = ("unet", "two-step", "joint", "segnetmri", "seranet-1", "seranet-2", "seranet-3")
+ALL_MODELS = "unet,two-step,joint,segnetmri,seranet-1,seranet-2,seranet-3"
+MODELS = [m for m in os.environ.get("SERANET_BENCH_MODELS", ALL_MODELS).split(",") if m]
 ALL_SIZES = {"108x90": (108, 90), "216x180": (216, 180)}
 SIZES = [s for s in os.environ.get("SERANET_BENCH_SIZES", "108x90,216x180").split(",") if s]
 WIDTHS = [int(w) for w in os.environ.get("SERANET_BENCH_WIDTHS", "16,64").split(",") if w]
 ROUNDS = int(os.environ.get("SERANET_BENCH_ROUNDS", "3"))
+ROUNDS_W64 = int(os.environ.get("SERANET_BENCH_ROUNDS_W64", "1"))
 TRAIN_BATCH = 4
 
 
@@ -71,7 +74,7 @@ def _model(name: str, width: int) -> SegmentationModel:
 
 
 def _rounds(kind: str, size: str, width: int) -> int:
-    return min(ROUNDS, 2) if kind == "train" and size == "216x180" and width == 64 else ROUNDS
+    return ROUNDS_W64 if kind == "train" and width >= 64 else ROUNDS
 
 
 def _run(benchmark: Any, fn: Callable[[], object], rounds: int, per: int) -> None:

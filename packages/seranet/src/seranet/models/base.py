@@ -68,9 +68,11 @@ class ModelConfig:
     recon_blocks: int = 3
     """K, the number of (Reg -> DC) cascades in the reconstruction module."""
     width: int = 16
-    """Channels of the segmentation UNet's first level (doubling per level; the paper uses 64)."""
+    """Channels of the segmentation UNet's first level (doubling per level; the paper uses 64).
+    SegNetMRI has no UNet: its segmentation decoders mirror its encoders (``recon_width``)."""
     depth: int = 4
-    """Number of UNet levels including the bottleneck (the paper's UNet has 5: 64..1024)."""
+    """Number of UNet levels including the bottleneck (the paper's UNet has 5: 64..1024).
+    Inputs are padded internally to a multiple of ``2**(depth - 1)``. Unused by SegNetMRI."""
     recon_width: int = 32
     """Channels inside the Reg / AttReg blocks (the paper uses 64)."""
     soft_dc: bool = True
