@@ -80,6 +80,22 @@ def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def smoke(dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smoke preset's full comparison (every method, both Reg types) on ``dataset_dir``."""
+    from bench.compare import compare
+    from bench.presets import SMOKE
+
+    out = tmp_path_factory.mktemp("smoke")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        compare(dataset_dir, out, SMOKE, device="cpu", progress=False)
+    finally:
+        torch.set_num_threads(before)
+    return out
+
+
 @pytest.fixture(autouse=True)
 def _torch_threads() -> Iterator[None]:
     # The suite shares two cores with other jobs; keep torch from oversubscribing them.

@@ -38,13 +38,6 @@ class CountingTrainer:
         return summary
 
 
-@pytest.fixture(scope="module")
-def smoke(dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("smoke")
-    compare(dataset_dir, out, SMOKE, device="cpu", progress=False)
-    return out
-
-
 def test_smoke_table_has_every_method_and_finite_values(smoke: Path) -> None:
     rows = json.loads((smoke / "table.json").read_text())
     keys = {(r["method"], r["recon_type"]) for r in rows}

@@ -161,6 +161,152 @@ def _rich_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+OutOpt = Annotated[Path, typer.Option("--out", help="Output directory.")]
+SubjectOpt = Annotated[
+    str | None, typer.Option("--subject", help="Subject to show (default: first test subject).")
+]
+SliceOpt = Annotated[
+    int | None, typer.Option("--slice", help="Slice to show (default: the one with most brain).")
+]
+
+
+@app.command("ablate-blocks")
+def ablate_cmd(
+    data: DataOpt,
+    out: OutOpt,
+    preset: PresetOpt = "smoke",
+    blocks: Annotated[
+        str | None, typer.Option("--blocks", help="Numbers of blocks K, e.g. 1,2,3,4,5.")
+    ] = None,
+    methods: Annotated[
+        str | None, typer.Option("--methods", help="e.g. two-step,joint,seranet-3.")
+    ] = None,
+    recon_types: Annotated[
+        str | None, typer.Option("--recon-types", help="Reg block types, e.g. A,B.")
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", help="Seeds per point.")] = 1,
+    runs: Annotated[
+        Path | None, typer.Option("--runs", help="Run folders (default OUT/runs).")
+    ] = None,
+    device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
+) -> None:
+    """Dice vs the number of reconstruction blocks per class (Fig. 6): JSON, Markdown, PNG."""
+    from bench.ablation import ablate_blocks, parse_blocks
+
+    with _user_errors():
+        result = ablate_blocks(
+            data,
+            out,
+            _preset(preset),
+            blocks=parse_blocks(blocks) if blocks is not None else None,
+            methods=methods.split(",") if methods is not None else None,
+            recon_types=recon_types.split(",") if recon_types is not None else None,
+            seeds=seeds,
+            runs_dir=runs,
+            device=device,
+            progress=not quiet,
+            console=console,
+        )
+    out_console.print(result.markdown)
+    console.print(f"wrote {result.json_path} and {result.png_path}")
+
+
+@app.command("attention")
+def attention_cmd(
+    run: Annotated[Path, typer.Option("--run", help="A finished seranet-N run.")],
+    data: DataOpt,
+    out: OutOpt,
+    subject: SubjectOpt = None,
+    slice_index: SliceOpt = None,
+    device: DeviceOpt = "auto",
+) -> None:
+    """Probability maps of CSF, GM, WM per recurrence (Fig. 5) and a GIF through all slices."""
+    from bench.attention import attention
+
+    with _user_errors():
+        result = attention(run, data, out, subject=subject, slice_index=slice_index, device=device)
+    ambiguity = ", ".join(f"{v:.3f}" for v in result.mean_ambiguity)
+    out_console.print(
+        f"{result.subject} slice {result.slice_index}: ambiguity of the true class per map "
+        f"(initial, recurrences 1..{result.recurrences}): {ambiguity}"
+    )
+    console.print(f"wrote {result.png} and {result.gif}")
+
+
+@app.command("figures")
+def figures_cmd(
+    runs: Annotated[
+        list[Path],
+        typer.Option(
+            "--runs", help="Run folders, compare outputs or folders of runs (repeatable)."
+        ),
+    ],
+    data: DataOpt,
+    out: OutOpt,
+    subject: SubjectOpt = None,
+    slice_index: SliceOpt = None,
+    device: DeviceOpt = "auto",
+) -> None:
+    """Panels like Figs. 3 and 4: recovered images on top, segmentations below, per Reg type."""
+    from bench.figures import figures
+
+    with _user_errors():
+        panels = figures(runs, data, out, subject=subject, slice_index=slice_index, device=device)
+    for p in panels:
+        console.print(f"wrote {p.path} ({p.subject} slice {p.slice_index}: {', '.join(p.methods)})")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    out: OutOpt,
+    preset: PresetOpt = "smoke",
+    noise: Annotated[float, typer.Option("--noise", help="Noise level (0.10 = 10 %).")] = 0.10,
+    brainweb_dir: Annotated[
+        Path | None, typer.Option("--brainweb-dir", help="BrainWeb folder (BrainWeb presets).")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Simulate a preset's dataset with mrsim (finished subject files are kept)."""
+    from bench.data import simulate
+
+    with _user_errors():
+        files = simulate(_preset(preset), out, noise, brainweb_dir, progress=not quiet,
+                         console=console)  # fmt: skip
+    console.print(f"{len(files)} subject files in {out}")
+
+
+@app.command("reproduce")
+def reproduce_cmd(
+    out: OutOpt,
+    preset: PresetOpt = "cpu",
+    brainweb_dir: Annotated[
+        Path | None, typer.Option("--brainweb-dir", help="BrainWeb folder (cpu / paper presets).")
+    ] = None,
+    steps: Annotated[
+        str | None,
+        typer.Option("--steps", help="Subset of data,table1,table2,ablation,figures,attention."),
+    ] = None,
+    device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
+) -> None:
+    """Simulate the 10 % / 20 % datasets; Table 1, Table 2, the ablation and the figures."""
+    from bench.reproduce import reproduce
+
+    with _user_errors():
+        result = reproduce(
+            _preset(preset),
+            out,
+            brainweb_dir=brainweb_dir,
+            steps=[s.strip() for s in steps.split(",") if s.strip()] if steps else None,
+            device=device,
+            progress=not quiet,
+            console=console,
+        )
+    times = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    console.print(f"wrote {result.out_dir / 'summary.md'} ({times})")
+
+
 @app.command("presets")
 def presets_cmd(
     name: Annotated[str | None, typer.Argument(help="Show one preset in full.")] = None,

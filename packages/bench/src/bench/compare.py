@@ -59,6 +59,7 @@ __all__ = [
     "CompareResult",
     "RunOutcome",
     "RunSpec",
+    "Trainer",
     "check_data",
     "compare",
     "describe",

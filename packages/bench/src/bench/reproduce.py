@@ -1,0 +1,226 @@
+"""Everything of the paper's section 4 and supplement B in one resumable call.
+
+Steps (each skips what a previous call finished)::
+
+    OUT/data/noise10, noise20      simulated datasets (mrsim), one per preset noise level
+    OUT/table1/                    Table 1: every method, both Reg types, key methods x seeds (10 %)
+    OUT/table2/                    Table 2: every method at 20 % noise (one seed)
+    OUT/ablation/                  Fig. 6: Dice vs reconstruction blocks (10 %)
+    OUT/figures/                   Figs. 3 and 4: panels per Reg type (10 %)
+    OUT/attention/                 Fig. 5: attention maps per recurrence + GIF (SERANet-3, 10 %)
+    OUT/runs/noise10, noise20      the run folders, shared by the tables and the ablation
+    OUT/summary.md                 the tables, the 10 % -> 20 % Dice drop, the figures
+    OUT/reproduce.json             preset, versions, machine, wall time of every step and call
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json
+from bench.ablation import ablate_blocks
+from bench.attention import attention
+from bench.compare import Trainer, compare, versions
+from bench.data import noise_folder, simulate
+from bench.figures import figures
+from bench.presets import Preset
+
+__all__ = ["STEPS", "ReproduceResult", "noise_drop", "reproduce"]
+
+STEPS: tuple[str, ...] = ("data", "table1", "table2", "ablation", "figures", "attention")
+"""The steps of :func:`reproduce`, in order."""
+
+
+@dataclass(frozen=True)
+class ReproduceResult:
+    """What :func:`reproduce` did."""
+
+    out_dir: Path
+    """The output directory."""
+    seconds: dict[str, float]
+    """Wall time of each step in this call."""
+    summary: str
+    """``summary.md``'s text."""
+
+
+def noise_drop(
+    low: Sequence[dict[str, Any]], high: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Average Dice at the low and the high noise level per method and type, and the drop."""
+    by_key = {(r["method"], r["recon_type"]): r for r in high}
+    out = []
+    for row in low:
+        other = by_key.get((row["method"], row["recon_type"]))
+        if other is None or row["dice"]["avg"] is None or other["dice"]["avg"] is None:
+            continue
+        a, b = row["dice"]["avg"], other["dice"]["avg"]
+        out.append(
+            {
+                "method": row["method"],
+                "recon_type": row["recon_type"],
+                "dice_low": a,
+                "dice_high": b,
+                "drop": a - b,
+            }
+        )
+    return out
+
+
+def _drop_markdown(drops: Sequence[dict[str, Any]], low: float, high: float) -> str:
+    lines = [
+        f"### Average Dice at {round(100 * low)} % and {round(100 * high)} % noise",
+        "",
+        "| Method | Type | Dice (low) | Dice (high) | Drop |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for d in drops:
+        lines.append(
+            f"| {d['method']} | {d['recon_type'] or '-'} | {d['dice_low']:.4f} | "
+            f"{d['dice_high']:.4f} | {d['drop']:+.4f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _attention_run(table_dir: Path) -> Path | None:
+    """SERANet-3 of Table 1, type B if present (the paper's Fig. 5), seed 0."""
+    runs = read_json(table_dir / "runs.json")
+    candidates = [r for r in runs if r["method"] == "seranet-3" and r["seed"] == 0]
+    candidates.sort(key=lambda r: r["recon_type"] != "B")
+    return Path(candidates[0]["run"]) if candidates else None
+
+
+def reproduce(
+    preset: Preset,
+    out_dir: str | os.PathLike[str],
+    *,
+    brainweb_dir: str | os.PathLike[str] | None = None,
+    steps: Sequence[str] | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    console: Console | None = None,
+    trainer: Trainer | None = None,
+) -> ReproduceResult:
+    """Simulate the datasets and produce Tables 1 and 2, the ablation and the figures.
+
+    Parameters
+    ----------
+    preset
+        Settings of everything (``cpu`` on 2 cores, ``paper`` on a GPU, ``smoke`` to check).
+    out_dir
+        Output directory (layout in the module docstring).
+    brainweb_dir
+        BrainWeb folder, needed when the preset simulates BrainWeb.
+    steps
+        A subset of :data:`STEPS` (default all); later steps need the earlier ones' outputs.
+    """
+    wanted = tuple(steps) if steps is not None else STEPS
+    for name in wanted:
+        if name not in STEPS:
+            raise ValueError(f"unknown step {name!r}; expected some of {', '.join(STEPS)}")
+    if preset.phantom == "brainweb" and brainweb_dir is None:
+        raise BenchError(f"preset {preset.name!r} simulates BrainWeb: pass --brainweb-dir")
+    if brainweb_dir is not None and not Path(brainweb_dir).is_dir():
+        raise BenchError(f"BrainWeb directory {str(brainweb_dir)!r} does not exist")
+    if len(preset.noise_levels) < 2 and "table2" in wanted:
+        raise BenchError(f"preset {preset.name!r} has one noise level; Table 2 needs two")
+    console = console or Console(stderr=True)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BenchError(f"output {str(out)!r} exists and is not a directory")
+    low, high = preset.noise_levels[0], preset.noise_levels[-1]
+    data = {n: out / "data" / noise_folder(n) for n in (low, high)}
+    runs = {n: out / "runs" / noise_folder(n) for n in (low, high)}
+    seconds: dict[str, float] = {}
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def step(name: str) -> bool:
+        if name in wanted and progress:
+            console.rule(f"[bold]{name}")
+        return name in wanted
+
+    if step("data"):
+        t = time.perf_counter()
+        for noise in (low, high):
+            simulate(preset, data[noise], noise, brainweb_dir, progress=progress, console=console)
+        seconds["data"] = time.perf_counter() - t
+    common: dict[str, Any] = {"device": device, "progress": progress, "console": console}
+    if step("table1"):
+        t = time.perf_counter()
+        compare(data[low], out / "table1", preset, recon_types=preset.recon_types,
+                seeds=preset.seeds, runs_dir=runs[low], trainer=trainer, **common)  # fmt: skip
+        seconds["table1"] = time.perf_counter() - t
+    if step("table2"):
+        t = time.perf_counter()
+        compare(data[high], out / "table2", preset, recon_types=preset.table2_recon_types,
+                seeds=1, runs_dir=runs[high], trainer=trainer, **common)  # fmt: skip
+        seconds["table2"] = time.perf_counter() - t
+    if step("ablation"):
+        t = time.perf_counter()
+        ablate_blocks(data[low], out / "ablation", preset, runs_dir=runs[low], trainer=trainer,
+                      **common)  # fmt: skip
+        seconds["ablation"] = time.perf_counter() - t
+    if step("figures"):
+        t = time.perf_counter()
+        figures([out / "table1"], data[low], out / "figures", device=device)
+        seconds["figures"] = time.perf_counter() - t
+    if step("attention"):
+        t = time.perf_counter()
+        run = _attention_run(out / "table1")
+        if run is None:
+            console.print("attention: Table 1 has no seranet-3 run; skipped")
+        else:
+            attention(run, data[low], out / "attention", device=device)
+        seconds["attention"] = time.perf_counter() - t
+    summary = _summary(out, preset, low, high)
+    atomic_write_text(out / "summary.md", summary)
+    log_path = out / "reproduce.json"
+    log = read_json(log_path) if log_path.is_file() else {"calls": []}
+    log["preset"] = preset.to_dict()
+    log["versions"] = versions()
+    log["brainweb_dir"] = None if brainweb_dir is None else str(brainweb_dir)
+    log["calls"].append(
+        {
+            "started": started,
+            "steps": list(wanted),
+            "seconds": {k: round(v, 1) for k, v in seconds.items()},
+        }
+    )
+    atomic_write_json(log_path, log)
+    return ReproduceResult(out, seconds, summary)
+
+
+def _summary(out: Path, preset: Preset, low: float, high: float) -> str:
+    parts = [
+        f"# Reproduction with preset `{preset.name}`",
+        "",
+        f"{preset.description}. Settings: `preset.json` beside each table; versions and wall "
+        "times: `reproduce.json`.",
+        "",
+    ]
+    for name, what in (("table1", f"Table 1 ({round(100 * low)} % noise)"),
+                       ("table2", f"Table 2 ({round(100 * high)} % noise)")):  # fmt: skip
+        md = out / name / "table.md"
+        if md.is_file():
+            parts += [f"## {what}", "", md.read_text(encoding="utf-8"), ""]
+    t1, t2 = out / "table1" / "table.json", out / "table2" / "table.json"
+    if t1.is_file() and t2.is_file():
+        drops = noise_drop(read_json(t1), read_json(t2))
+        parts += ["## Noise robustness", "", _drop_markdown(drops, low, high), ""]
+    ab = out / "ablation" / "ablation.md"
+    if ab.is_file():
+        parts += ["## Dice vs reconstruction blocks (Fig. 6)", "", ab.read_text(encoding="utf-8"),
+                  "", "![ablation](ablation/ablation.png)", ""]  # fmt: skip
+    for png in sorted((out / "figures").glob("*.png")) if (out / "figures").is_dir() else []:
+        parts += [f"![{png.stem}](figures/{png.name})", ""]
+    if (out / "attention" / "attention.png").is_file():
+        parts += ["## Attention per recurrence (Fig. 5)", "", "![attention](attention/attention.png)",
+                  "", "![slices](attention/slices.gif)", ""]  # fmt: skip
+    return "\n".join(parts)
