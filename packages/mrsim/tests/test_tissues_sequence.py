@@ -85,3 +85,15 @@ def test_coil_sensitivities_have_unit_rss() -> None:
     assert_allclose(np.sqrt(np.sum(np.abs(s) ** 2, axis=0)), 1.0)
     assert np.all(coil_sensitivities(1, 4, 3) == 1)
     assert np.std(np.angle(s[0])) > 0.1  # complex, not just magnitude
+
+
+@pytest.mark.parametrize("field", [1.5, 3.0])
+def test_t2_weighted_contrast_order_csf_gm_wm(field: float) -> None:
+    from mrsim.engines import echo_magnetisation
+
+    t = tissue_table(field)
+    labels = np.array([1, 2, 3])
+    pd, t1, t2 = (t.array(n)[labels] for n in ("pd", "t1_ms", "t2_ms"))
+    m = echo_magnetisation(pd, t1 * 1e-3, t2 * 1e-3, 80.0, 3000.0)
+    assert m[0] > 1.1 * m[1]
+    assert m[1] > 1.1 * m[2]

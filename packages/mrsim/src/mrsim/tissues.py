@@ -17,9 +17,12 @@ that, and their relaxation times below only keep the arithmetic finite.
 
 3 T: grey and white matter T1/T2 from Wansapura et al. 1999 (GM 1331/110 ms, WM 832/79.6 ms),
 skeletal muscle T1/T2 from Stanisz et al. 2005 (1412/50 ms), subcutaneous fat T1/T2 from
-Gold et al. 2004 (382/68 ms), CSF T1 from Lu et al. 2005 (4163 ms). Where no 3 T measurement
-is used (CSF T2, skin, dura, around-fat, marrow), T1 is scaled by sqrt(2) (T1 grows roughly
-with sqrt(B0) in soft tissue) and T2 is kept. PD is field independent. T2* at 3 T follows
+Gold et al. 2004 (382/68 ms). Where no 3 T measurement is used (CSF, skin, dura, around-fat,
+marrow), T1 is scaled by sqrt(2) (T1 grows roughly with sqrt(B0) in soft tissue) and T2 is
+kept. CSF deliberately follows that rule rather than a measured 3 T T1 (~4.2 s, Lu et al.
+2005): BrainWeb's CSF (T1 2569 ms, T2 329 ms) is an effective model, far from measured free
+water, and pairing a measured T1 with its effective T2 would make CSF barely brighter than
+grey matter in a T2-weighted spin echo. PD is field independent. T2* at 3 T follows
 from doubling the reversible rate R2' = 1/T2* - 1/T2 (R2' is proportional to the
 susceptibility-induced field spread, hence to B0).
 
@@ -38,7 +41,6 @@ References
   MRM 54(3):507-512, 2005.
 - G. E. Gold et al., "Musculoskeletal MRI at 3.0 T: relaxation times and image contrast",
   AJR 183:343-351, 2004.
-- H. Lu et al., "Routine clinical brain MRI sequences for use at 3.0 Tesla", JMRI 22:13-22, 2005.
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ _TABLE_3P0 = TissueTable(
     3.0,
     (
         _B[0],
-        _to_3t(_B[1], t1=4163.0),  # Lu 2005
+        _to_3t(_B[1]),
         _to_3t(_B[2], t1=1331.0, t2=110.0),  # Wansapura 1999
         _to_3t(_B[3], t1=832.0, t2=79.6),  # Wansapura 1999
         _to_3t(_B[4], t1=382.0, t2=68.0),  # Gold 2004
