@@ -33,6 +33,7 @@ from mrsim.dataset import SubjectData, write_dataset
 from mrsim.engines import get_engine
 from mrsim.phantoms.brainweb import BRAINWEB_SHAPE
 from mrsim.sequence import SpinEcho, b0_field_map, coil_sensitivities, slice_timings
+from mrsim.tissues import tissue_table
 
 __all__ = [
     "DatasetConfig",
@@ -110,6 +111,7 @@ class DatasetConfig:
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0; got {self.seed}")
         get_engine(self.engine)
+        tissue_table(self.protocol.field_t)
 
 
 @dataclass(frozen=True)
