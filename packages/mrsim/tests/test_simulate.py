@@ -184,3 +184,17 @@ def test_reader_rejects_other_files(tmp_path: Path) -> None:
     (tmp_path / "y.h5").write_bytes(b"nope")
     with pytest.raises(ValueError, match="cannot read"):
         read_dataset(tmp_path / "y.h5")
+
+
+def test_labels_are_the_argmax_of_the_slice_fractions(
+    run_a: DatasetConfig, synthetic_brainweb: Path
+) -> None:
+    from mrsim import phantoms
+
+    ph = phantoms.load_brainweb(synthetic_brainweb / "subject05_crisp_v.mnc", resolution_mm=2.0)
+    stack = phantoms.axial_slices(phantoms.crop_or_pad(ph), 3, 2.0)
+    tissue = np.argmax(stack.fractions, axis=1)
+    data = read_dataset(run_a.out_dir / "subject05.h5")
+    assert np.array_equal(data.tissue, tissue)
+    assert np.array_equal(data.labels, np.where(tissue <= 3, tissue, 0))
+    assert_allclose(data.attrs["slice_z_mm"], stack.z_mm)
