@@ -307,3 +307,39 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.startswith("seranet ")
+
+
+def test_evaluate_all_and_val_splits(finished_run: Path, dataset_dir: Path) -> None:
+    from seranet.evaluate import evaluate
+
+    every = evaluate(finished_run, dataset_dir, split="all", device="cpu", progress=False)
+    val = evaluate(finished_run, dataset_dir, split="val", device="cpu", progress=False)
+    assert every.n_slices == 15
+    assert len(every.subjects) == 5
+    assert val.n_slices == 3
+    assert set(val.subjects) < set(every.subjects)
+    # the same fixed masks: a slice scores the same whichever split it is evaluated in
+    scores = {(s, k): v for s, k, v in every.slices}
+    for subject, index, v in val.slices:
+        np.testing.assert_array_equal(v.dice, scores[(subject, index)].dice)
+
+
+def test_predict_unlabelled_input(
+    finished_run: Path, tmp_path: Path, make_subject: Callable[..., Path]
+) -> None:
+    from seranet.predict import predict
+
+    source = make_subject(tmp_path / "scan.h5", seed=9, slices=2, drop=("labels",))
+    result = predict(
+        finished_run,
+        source,
+        tmp_path / "p.h5",
+        png_dir=tmp_path / "png",
+        device="cpu",
+        progress=False,
+    )
+    assert result.slices == 2
+    picture = mpimg.imread(result.pngs[0])
+    assert picture.shape[:2] == (256, 256)  # prediction only: no ground-truth panel
+    with h5py.File(result.out) as f:
+        assert f["segmentation"].shape == (2, 32, 32)
