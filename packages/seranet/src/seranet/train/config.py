@@ -43,8 +43,8 @@ class TrainConfig:
     30 % of the phase-encode lines with 16 centre lines, Gaussian line density.
     """
 
-    data_dir: str
-    """Directory of per-subject HDF5 files (``mrsim simulate`` output)."""
+    data_dir: str | os.PathLike[str]
+    """Directory of per-subject HDF5 files (``mrsim simulate`` output); stored as a string."""
     model: ModelConfig
     """Architecture to build (see :func:`seranet.models.build_model`)."""
     epochs: int = 50
@@ -79,6 +79,7 @@ class TrainConfig:
     """Use deterministic algorithms (bit-exact resume on CPU)."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", str(self.data_dir))  # accept any path-like
         for name in ("epochs", "batch_size", "lr_step"):
             value = getattr(self, name)
             if int(value) != value or value < 1:
