@@ -23,7 +23,7 @@ def segmentation_attention(probabilities: Tensor, image: Tensor) -> Tensor:
 
     References
     ----------
-    Pang et al., "SERANet", eq. (3)-(4).
+    Huang et al., SERANet (arXiv:1812.02068v1), eq. (3)-(4).
     """
     if probabilities.ndim != 4 or image.ndim != 4:
         raise ValueError(

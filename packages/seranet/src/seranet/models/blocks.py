@@ -56,7 +56,7 @@ class RegA(nn.Module):
     References
     ----------
     Schlemper et al., "A deep cascade of convolutional neural networks for dynamic MR image
-    reconstruction", IEEE TMI 2017. Pang et al., "SERANet", supplement A.2, Fig. 9 (a).
+    reconstruction", IEEE TMI 2017. Huang et al., SERANet (arXiv:1812.02068v1), supplement A.2, Fig. 9 (a).
     """
 
     def __init__(
@@ -99,7 +99,7 @@ class RegB(nn.Module):
     References
     ----------
     Sun et al., "Joint CS-MRI reconstruction and segmentation with a unified deep network"
-    (SegNetMRI), IPMI 2019. Pang et al., "SERANet", supplement A.2, Fig. 9 (b).
+    (SegNetMRI), IPMI 2019. Huang et al., SERANet (arXiv:1812.02068v1), supplement A.2, Fig. 9 (b).
     """
 
     levels = 3

@@ -28,7 +28,7 @@ class Cascade(nn.Module):
 
     References
     ----------
-    Pang et al., "SERANet", eq. (2); Schlemper et al., IEEE TMI 2017, eq. (8)-(9).
+    Huang et al., SERANet (arXiv:1812.02068v1), eq. (2); Schlemper et al., IEEE TMI 2017, eq. (8)-(9).
     """
 
     def __init__(self, reg: nn.Module, soft_dc: bool = True) -> None:

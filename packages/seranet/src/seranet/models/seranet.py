@@ -44,8 +44,10 @@ class SERANet(SegmentationModel):
 
     References
     ----------
-    Pang et al., "SERANet: segmentation-aware recurrent attention network for brain tissue
-    segmentation from under-sampled k-space", sections 3.1-3.3, eq. (2)-(6).
+    Huang, Chen, Nadar, "End-to-end segmentation with recurrent attention neural network"
+    (SERANet), arXiv:1812.02068v1, 2018, sections 3.1-3.3, eq. (2)-(6); published as Huang,
+    Chen, Metaxas, Nadar, "Brain segmentation from k-space with end-to-end recurrent attention
+    network", MICCAI 2019.
     """
 
     recon: ReconstructionModule

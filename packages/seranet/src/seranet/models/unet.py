@@ -103,7 +103,7 @@ class UNet(nn.Module):
 
     References
     ----------
-    Ronneberger et al., "U-Net", MICCAI 2015; Pang et al., "SERANet", supplement Fig. 9 (c).
+    Ronneberger et al., "U-Net", MICCAI 2015; Huang et al., SERANet (arXiv:1812.02068v1), supplement Fig. 9 (c).
     """
 
     def __init__(
@@ -130,7 +130,7 @@ class UNetConvLSTM(nn.Module):
 
     References
     ----------
-    Pang et al., "SERANet", section 3.3; Shi et al., NeurIPS 2015.
+    Huang et al., SERANet (arXiv:1812.02068v1), section 3.3; Shi et al., NeurIPS 2015.
     """
 
     def __init__(
