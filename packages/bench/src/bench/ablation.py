@@ -133,11 +133,12 @@ def ablate_blocks(
     progress: bool = True,
     console: Console | None = None,
     trainer: Trainer | None = None,
+    jobs: int = 1,
 ) -> AblationResult:
     """Train and score each method x type x K (seed 0, or ``seeds`` seeds); write JSON, MD, PNG.
 
     Defaults come from the preset (``ablation_blocks``, ``ablation_methods``,
-    ``ablation_recon_types``).
+    ``ablation_recon_types``). ``jobs``: runs trained at once (see :func:`bench.compare.plan_runs`).
     """
     ks = parse_blocks(blocks) if blocks is not None else preset.ablation_blocks
     names = parse_methods(methods) if methods is not None else preset.ablation_methods
@@ -152,14 +153,24 @@ def ablate_blocks(
         raise BenchError(f"output {str(out)!r} exists and is not a directory")
     runs = Path(runs_dir) if runs_dir is not None else out / "runs"
     single = preset.replace(seeded_methods=tuple(names), seeds=seeds)
+    per_k = {k: run_specs(single, names, types, seeds, recon_blocks=k) for k in ks}
+    unique = list({s.name: s for specs in per_k.values() for s in specs}.values())
+    done = plan_runs(
+        unique,
+        preset,
+        data,
+        runs,
+        device=device,
+        progress=progress,
+        console=console,
+        trainer=trainer,
+        label="ablation ",
+        jobs=jobs,
+    )
+    outcomes = {o.spec.name: o for o in done}
     points: list[dict[str, Any]] = []
-    for k in ks:
-        specs = run_specs(single, names, types, seeds, recon_blocks=k)
-        outcomes = plan_runs(
-            specs, preset, data, runs, device=device, progress=progress, console=console,
-            trainer=trainer, label=f"K={k} ",
-        )  # fmt: skip
-        for row in make_rows(o.scores for o in outcomes):
+    for k, specs in per_k.items():
+        for row in make_rows(outcomes[s.name].scores for s in specs):
             points.append({"recon_blocks": k, **row})
     for p in points:
         p.pop("gap_recovered", None)

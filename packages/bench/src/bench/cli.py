@@ -83,6 +83,12 @@ def _ints(text: str, what: str) -> tuple[int, ...]:
 PresetOpt = Annotated[str, typer.Option("--preset", help=f"One of {', '.join(PRESETS)}.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs", help="Runs trained at once, one process and torch thread each (2 on 2 cores)."
+    ),
+]
 DataOpt = Annotated[Path, typer.Option("--data", help="Dataset directory (mrsim simulate output).")]
 
 
@@ -108,6 +114,7 @@ def compare_cmd(
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Train and score every method x Reg type x seed; write table.json / .csv / .md."""
     from bench.compare import compare, describe
@@ -124,6 +131,7 @@ def compare_cmd(
             device=device,
             progress=not quiet,
             console=console,
+            jobs=jobs,
         )
     out_console.print(_rich_table(result.rows))
     console.print(f"{describe(result.outcomes)}; wrote {out / 'table.md'}")
@@ -190,6 +198,7 @@ def ablate_cmd(
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Dice vs the number of reconstruction blocks per class (Fig. 6): JSON, Markdown, PNG."""
     from bench.ablation import ablate_blocks, parse_blocks
@@ -207,6 +216,7 @@ def ablate_cmd(
             device=device,
             progress=not quiet,
             console=console,
+            jobs=jobs,
         )
     out_console.print(result.markdown)
     console.print(f"wrote {result.json_path} and {result.png_path}")
@@ -289,6 +299,7 @@ def reproduce_cmd(
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Simulate the 10 % / 20 % datasets; Table 1, Table 2, the ablation and the figures."""
     from bench.reproduce import reproduce
@@ -302,9 +313,30 @@ def reproduce_cmd(
             device=device,
             progress=not quiet,
             console=console,
+            jobs=jobs,
         )
     times = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
     console.print(f"wrote {result.out_dir / 'summary.md'} ({times})")
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("demo-output"),
+    device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
+    jobs: JobsOpt = 1,
+) -> None:
+    """Simulate procedural subjects, train Zero-filling / Joint / SERANet-2 briefly, compare, draw."""
+    from bench.demo import demo
+
+    with _user_errors():
+        result = demo(out, device=device, progress=not quiet, console=console, jobs=jobs)
+    out_console.print(_rich_table(result.comparison.rows))
+    written = [p.path for p in result.panels]
+    if result.attention is not None:
+        written += [result.attention.png, result.attention.gif]
+    times = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    console.print(f"{times}; wrote {out / 'compare' / 'table.md'}, " + ", ".join(map(str, written)))
 
 
 @app.command("presets")

@@ -8,6 +8,8 @@ Three presets ship with the package:
 * ``cpu``: real BrainWeb anatomy at 2 mm (108 x 90 images), narrow networks and few epochs,
   sized so that Table 1 with both reconstruction types fits in about 3 hours on 2 CPU cores
   and ``bench reproduce`` in about 6 (the arithmetic is in :data:`CPU`'s docstring).
+* ``demo``: what ``nox -s demo`` runs: a few procedural subjects, Zero-filling, Joint and a
+  small SERANet trained briefly (minutes on 2 cores).
 * ``paper``: the paper's settings (1 mm, 216 x 180 images, UNet width 64 and 5 levels,
   50 epochs, batch 12), for a GPU.
 
@@ -25,6 +27,7 @@ from seranet.models import ModelConfig, parse_model_name
 
 __all__ = [
     "CPU",
+    "DEMO",
     "PAPER",
     "PRESETS",
     "RECON_FREE",
@@ -251,7 +254,38 @@ PAPER = Preset(
 12, 30 % of the lines with 16 centre lines, 1 mm BrainWeb (216 x 180), 15 / 2 / 3 subjects.
 The paper does not state K; 3 blocks is the middle of its Fig. 6 range."""
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (SMOKE, CPU, PAPER)}
+DEMO = Preset(
+    name="demo",
+    description="a few procedural subjects, Zero-filling / Joint / SERANet-2 briefly: the README's demo",
+    phantom="procedural",
+    subjects=8,
+    slices=16,
+    resolution_mm=3.0,
+    noise_levels=(0.10,),
+    width=8,
+    depth=3,
+    recon_width=16,
+    recon_blocks=2,
+    epochs=8,
+    pretrain_epochs=3,
+    batch_size=8,
+    lr=1e-3,
+    lr_step=4,
+    center_lines=6,
+    split=(6, 1, 1),
+    methods=("fully-sampled", "zero-filling", "joint", "seranet-2"),
+    recon_types=("B",),
+    seeds=1,
+    table2_recon_types=("B",),
+    ablation_blocks=(1, 2),
+    ablation_methods=("joint", "seranet-2"),
+    ablation_recon_types=("B",),
+)
+"""The demo (``nox -s demo`` / ``bench demo``): 8 procedural subjects (6 / 1 / 1) of 16 slices at
+3 mm (72 x 60 images), Fully-sampled and Zero-filling as the references, Joint and SERANet-2
+with encoder-decoder (type B) blocks, 8 epochs at lr 1e-3."""
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (SMOKE, DEMO, CPU, PAPER)}
 """Presets by name."""
 
 

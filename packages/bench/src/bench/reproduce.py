@@ -32,6 +32,7 @@ from bench.compare import Trainer, compare, versions
 from bench.data import noise_folder, simulate
 from bench.figures import figures
 from bench.presets import Preset
+from seranet.models import parse_model_name
 
 __all__ = ["STEPS", "ReproduceResult", "noise_drop", "reproduce"]
 
@@ -90,11 +91,16 @@ def _drop_markdown(drops: Sequence[dict[str, Any]], low: float, high: float) -> 
 
 
 def _attention_run(table_dir: Path) -> Path | None:
-    """SERANet-3 of Table 1, type B if present (the paper's Fig. 5), seed 0."""
+    """Table 1's SERANet run with the most recurrences (SERANet-3, type B, seed 0 as the
+    paper's Fig. 5 when present); None without any SERANet run."""
     runs = read_json(table_dir / "runs.json")
-    candidates = [r for r in runs if r["method"] == "seranet-3" and r["seed"] == 0]
-    candidates.sort(key=lambda r: r["recon_type"] != "B")
-    return Path(candidates[0]["run"]) if candidates else None
+    candidates = []
+    for r in runs:
+        spec = parse_model_name(r["method"])
+        if spec.family == "seranet":
+            key = (-spec.recurrences, spec.pretrained, r["recon_type"] != "B", r["seed"])
+            candidates.append((key, r["run"]))
+    return Path(min(candidates)[1]) if candidates else None
 
 
 def reproduce(
@@ -107,6 +113,7 @@ def reproduce(
     progress: bool = True,
     console: Console | None = None,
     trainer: Trainer | None = None,
+    jobs: int = 1,
 ) -> ReproduceResult:
     """Simulate the datasets and produce Tables 1 and 2, the ablation and the figures.
 
@@ -120,6 +127,8 @@ def reproduce(
         BrainWeb folder, needed when the preset simulates BrainWeb.
     steps
         A subset of :data:`STEPS` (default all); later steps need the earlier ones' outputs.
+    jobs
+        Runs trained at once, each in a process with one torch thread (2 on a 2-core CPU).
     """
     wanted = tuple(steps) if steps is not None else STEPS
     for name in wanted:
@@ -151,7 +160,12 @@ def reproduce(
         for noise in (low, high):
             simulate(preset, data[noise], noise, brainweb_dir, progress=progress, console=console)
         seconds["data"] = time.perf_counter() - t
-    common: dict[str, Any] = {"device": device, "progress": progress, "console": console}
+    common: dict[str, Any] = {
+        "device": device,
+        "progress": progress,
+        "console": console,
+        "jobs": jobs,
+    }
     if step("table1"):
         t = time.perf_counter()
         compare(data[low], out / "table1", preset, recon_types=preset.recon_types,
@@ -175,7 +189,7 @@ def reproduce(
         t = time.perf_counter()
         run = _attention_run(out / "table1")
         if run is None:
-            console.print("attention: Table 1 has no seranet-3 run; skipped")
+            console.print("attention: Table 1 has no seranet-N run; skipped")
         else:
             attention(run, data[low], out / "attention", device=device)
         seconds["attention"] = time.perf_counter() - t

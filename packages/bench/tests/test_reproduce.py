@@ -1,0 +1,124 @@
+"""``bench reproduce`` on a reduced preset, resuming, simulation through mrsim, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import h5py
+import pytest
+from typer.testing import CliRunner
+
+from bench.cli import app
+from bench.data import noise_folder, simulate
+from bench.presets import SMOKE
+from bench.reproduce import STEPS, noise_drop, reproduce
+from seranet.train import RunSummary
+from seranet.train import train as seranet_train
+
+pytestmark = pytest.mark.integration
+
+TINY = SMOKE.replace(
+    name="tiny",
+    methods=("fully-sampled", "zero-filling", "seranet-1"),
+    recon_types=("A",),
+    table2_recon_types=("A",),
+    seeded_methods=("seranet-1",),
+    ablation_blocks=(1, 2),
+    ablation_methods=("seranet-1",),
+    ablation_recon_types=("A",),
+)
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.trained = 0
+
+    def __call__(self, config: Any, out_dir: Path, **kwargs: Any) -> RunSummary:
+        summary = seranet_train(config, out_dir, **kwargs)
+        self.trained += not summary.skipped
+        return summary
+
+
+def test_reproduce_writes_every_artefact_and_resumes(dataset_dir: Path, tmp_path: Path) -> None:
+    for noise in TINY.noise_levels:  # stand-in for the simulated datasets
+        shutil.copytree(dataset_dir, tmp_path / "data" / noise_folder(noise))
+    steps = [s for s in STEPS if s != "data"]
+    first = Counter()
+    result = reproduce(TINY, tmp_path, steps=steps, device="cpu", progress=False, trainer=first)
+    assert first.trained == 3 + 3 + 1  # Table 1, Table 2, the ablation's K=1 point
+    for rel in (
+        "table1/table.json", "table1/table.md", "table2/table.csv", "ablation/ablation.json",
+        "ablation/ablation.png", "figures/figure_type_A.png", "attention/attention.png",
+        "attention/slices.gif", "summary.md", "reproduce.json",
+    ):  # fmt: skip
+        assert (tmp_path / rel).is_file(), rel
+    assert sorted(result.seconds) == sorted(steps)
+    assert "## Noise robustness" in result.summary
+    assert "| seranet-1 | A |" in result.summary
+
+    again = Counter()
+    reproduce(TINY, tmp_path, steps=steps, device="cpu", progress=False, trainer=again)
+    assert again.trained == 0
+    log = json.loads((tmp_path / "reproduce.json").read_text())
+    assert len(log["calls"]) == 2
+    assert log["preset"]["name"] == "tiny"
+
+
+def test_noise_drop_pairs_rows_by_method_and_type() -> None:
+    def row(method: str, recon_type: str | None, dice: float) -> dict[str, Any]:
+        return {"method": method, "recon_type": recon_type, "dice": {"avg": dice}}
+
+    drops = noise_drop(
+        [row("joint", "A", 0.8), row("joint", "B", 0.85), row("zero-filling", None, 0.7)],
+        [row("joint", "B", 0.80), row("zero-filling", None, 0.6)],
+    )
+    assert [(d["method"], d["recon_type"]) for d in drops] == [
+        ("joint", "B"),
+        ("zero-filling", None),
+    ]
+    assert drops[0]["drop"] == pytest.approx(0.05)
+    assert drops[1]["drop"] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preset", "cpu"], "simulates BrainWeb: pass --brainweb-dir"),
+        (["--preset", "paper", "--brainweb-dir", "/no/such/dir"], "does not exist"),
+        (["--preset", "smoke", "--steps", "data,tables"], "unknown step 'tables'"),
+        (["--preset", "cpu-fast"], "unknown preset 'cpu-fast'"),
+    ],
+)
+def test_bad_reproduce_input(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["reproduce", "--out", str(out), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.skipif("BRAINWEB_DIR" not in os.environ, reason="BRAINWEB_DIR is not set")
+def test_simulate_brainweb_through_mrsim(tmp_path: Path) -> None:
+    preset = SMOKE.replace(phantom="brainweb", subjects=1, slices=2)
+    files = simulate(preset, tmp_path, 0.2, os.environ["BRAINWEB_DIR"], progress=False)
+    assert len(files) == 1
+    with h5py.File(files[0]) as f:
+        assert f["kspace"].shape == (2, 54, 45)  # 216 x 180 mm at 4 mm
+        assert f.attrs["noise_level"] == pytest.approx(0.2)
+    again = simulate(preset, tmp_path, 0.2, os.environ["BRAINWEB_DIR"], progress=False)
+    assert again == files
+
+
+def test_simulate_brainweb_needs_the_directory(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", "--preset", "cpu", "--out", str(tmp_path / "d"), "--brainweb-dir",
+              str(tmp_path / "none")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+    assert not (tmp_path / "d").exists()
