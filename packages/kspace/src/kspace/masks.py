@@ -139,8 +139,9 @@ class GaussianLines(LineMask):
 
     References
     ----------
-    Pang et al., "SERANet: segmentation-aware reconstruction from under-sampled k-space",
-    section 4.1: 30 % of the phase-encode lines kept, 16 of them centre lines.
+    Q. Huang, X. Chen, M. Nadar, "End-to-end segmentation with recurrent attention neural
+    network" (SERANet), arXiv:1812.02068v1, 2018, section 4.1: 30 % of the phase-encode
+    lines kept, 16 of them centre lines.
     """
 
     fraction: float = 0.3
