@@ -343,3 +343,19 @@ def test_predict_unlabelled_input(
     assert picture.shape[:2] == (256, 256)  # prediction only: no ground-truth panel
     with h5py.File(result.out) as f:
         assert f["segmentation"].shape == (2, 32, 32)
+
+
+def test_interrupted_training_says_how_to_resume(
+    tmp_path: Path, dataset_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import seranet.train
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(seranet.train, "train", interrupted)
+    result = runner.invoke(app, _train_args(dataset_dir, tmp_path / "run"))
+    assert result.exit_code == 130
+    assert result.stderr.strip().startswith(
+        "interrupted; continue with the same command and --resume"
+    )

@@ -209,17 +209,21 @@ def train(
         )
 
     config = _call(build)
-    summary = _call(
-        lambda: run_training(
-            config,
-            out,
-            resume=resume,
-            overwrite=overwrite,
-            init_from=init_from,
-            progress=not quiet,
-            console=console,
+    try:
+        summary = _call(
+            lambda: run_training(
+                config,
+                out,
+                resume=resume,
+                overwrite=overwrite,
+                init_from=init_from,
+                progress=not quiet,
+                console=console,
+            )
         )
-    )
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; continue with the same command and --resume ({out})", err=True)
+        raise typer.Exit(code=130) from None
     if not _is_main_rank():
         return
     if summary.skipped:
