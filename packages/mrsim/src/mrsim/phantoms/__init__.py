@@ -6,6 +6,7 @@ y posterior -> anterior, x left -> right). Typical use::
 
     ph = crop_or_pad(load_brainweb("subject04_crisp_v.mnc.gz"))  # 180 x 216 x 180 at 1 mm
     stack = axial_slices(ph, n_slices=57, thickness_mm=3.0)      # (57, 12, 216, 180)
+    ph = procedural_phantom(7, seed=0)                           # offline, 180 x 216 x 180
 """
 
 from mrsim.phantoms._phantom import TISSUE_NAMES, Phantom, PhantomError
@@ -15,6 +16,7 @@ from mrsim.phantoms.brainweb import (
     load_brainweb,
     load_brainweb_fuzzy,
 )
+from mrsim.phantoms.procedural import procedural_phantom
 from mrsim.phantoms.resample import (
     PAPER_EXTENT_MM,
     SliceStack,
@@ -36,4 +38,5 @@ __all__ = [
     "fractions_from_labels",
     "load_brainweb",
     "load_brainweb_fuzzy",
+    "procedural_phantom",
 ]
