@@ -113,9 +113,9 @@ def _invoke(*args: str) -> Any:
     ("args", "message"),
     [
         (["--preset", "smok"], "unknown preset 'smok'"),
-        (["--methods", "joint,unet"], "unknown model 'unet'"),
-        (["--recon-types", "A,C"], "unknown reconstruction type 'C'"),
-        (["--seeds", "0"], "seeds must be >= 1"),
+        (["--preset", "smoke", "--methods", "joint,unet"], "unknown model 'unet'"),
+        (["--preset", "smoke", "--recon-types", "A,C"], "unknown reconstruction type 'C'"),
+        (["--preset", "smoke", "--seeds", "0"], "seeds must be >= 1"),
     ],
 )
 def test_bad_options_give_one_line_errors_and_no_files(
@@ -132,13 +132,15 @@ def test_bad_options_give_one_line_errors_and_no_files(
 
 def test_missing_data_is_a_one_line_error(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = _invoke("compare", "--data", str(tmp_path / "nowhere"), "--out", str(out))
+    result = _invoke(
+        "compare", "--data", str(tmp_path / "nowhere"), "--out", str(out), "--preset", "smoke"
+    )
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
     assert not out.exists()
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = _invoke("compare", "--data", str(empty), "--out", str(out))
+    result = _invoke("compare", "--data", str(empty), "--out", str(out), "--preset", "smoke")
     assert result.exit_code == 2
     assert "holds no subject files" in result.stderr
     assert not out.exists()
@@ -146,7 +148,7 @@ def test_missing_data_is_a_one_line_error(tmp_path: Path) -> None:
 
 def test_cli_prints_the_table(dataset_dir: Path, tmp_path: Path) -> None:
     result = _invoke(
-        "compare", "--data", str(dataset_dir), "--out", str(tmp_path), "--methods",
+        "compare", "--data", str(dataset_dir), "--out", str(tmp_path), "--preset", "smoke", "--methods",
         "zero-filling,fully-sampled", "--quiet", "--device", "cpu",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr

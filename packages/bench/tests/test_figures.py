@@ -109,7 +109,18 @@ def test_bad_block_lists_are_refused(text: str) -> None:
 def test_bad_blocks_on_the_command_line(dataset_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "abl"
     result = CliRunner().invoke(
-        app, ["ablate-blocks", "--data", str(dataset_dir), "--out", str(out), "--blocks", "1,two"]
+        app,
+        [
+            "ablate-blocks",
+            "--data",
+            str(dataset_dir),
+            "--out",
+            str(out),
+            "--preset",
+            "smoke",
+            "--blocks",
+            "1,two",
+        ],
     )
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1

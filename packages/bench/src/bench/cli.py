@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out_console = Console()
+if not out_console.is_terminal:  # logs and pipes: keep the tables' numbers whole
+    out_console = Console(width=120)
 
 
 def _print_version(value: bool) -> None:
@@ -96,7 +98,7 @@ DataOpt = Annotated[Path, typer.Option("--data", help="Dataset directory (mrsim 
 def compare_cmd(
     data: DataOpt,
     out: Annotated[Path, typer.Option("--out", help="Output directory (tables, preset, runs).")],
-    preset: PresetOpt = "smoke",
+    preset: PresetOpt,
     recon_types: Annotated[
         str | None,
         typer.Option("--recon-types", help="Reg block types, e.g. A,B (default: the preset's)."),
@@ -182,7 +184,7 @@ SliceOpt = Annotated[
 def ablate_cmd(
     data: DataOpt,
     out: OutOpt,
-    preset: PresetOpt = "smoke",
+    preset: PresetOpt,
     blocks: Annotated[
         str | None, typer.Option("--blocks", help="Numbers of blocks K, e.g. 1,2,3,4,5.")
     ] = None,
@@ -270,7 +272,7 @@ def figures_cmd(
 @app.command("simulate")
 def simulate_cmd(
     out: OutOpt,
-    preset: PresetOpt = "smoke",
+    preset: PresetOpt,
     noise: Annotated[float, typer.Option("--noise", help="Noise level (0.10 = 10 %).")] = 0.10,
     brainweb_dir: Annotated[
         Path | None, typer.Option("--brainweb-dir", help="BrainWeb folder (BrainWeb presets).")
