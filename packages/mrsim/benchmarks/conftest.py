@@ -41,10 +41,7 @@ def bench_slice() -> tuple[np.ndarray, np.ndarray, str]:
         ph = phantoms.load_brainweb(path)
         source = "BrainWeb subject04, slice 28 of 57"
     else:
-        make = getattr(phantoms, "procedural_phantom", None)
-        if make is None:
-            pytest.skip("needs BRAINWEB_DIR or the procedural phantom generator")
-        ph = make(0)
+        ph = phantoms.procedural_phantom(0)
         source = "procedural00, slice 28 of 57"
     stack = phantoms.axial_slices(phantoms.crop_or_pad(ph), 57, 3.0)
     b0 = b0_field_map((57, 216, 180), PROTOCOL.b0_ppm, np.random.default_rng(0))

@@ -6,6 +6,10 @@ import math
 import os
 from pathlib import Path
 
+# Before numba loads its OpenMP runtime (see mrsim.cli): spinning OpenMP workers made the
+# procedural generator's kernels ~20x slower on the shared 2-core CI machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import pytest
 

@@ -160,3 +160,29 @@ def test_brainweb_subject_t2_contrast(brainweb_dir: Path, tmp_path: Path) -> Non
     img, lab = data.reconstruction_rss[s], data.labels[s]
     csf, gm, wm = (float(np.median(img[lab == c])) for c in (1, 2, 3))
     assert csf > gm > wm  # T2 weighting (TE 80 ms)
+
+
+@pytest.mark.integration
+def test_procedural_end_to_end(tmp_path: Path) -> None:
+    code, err = _run(
+        [
+            "simulate",
+            "--out",
+            str(tmp_path),
+            "--subjects",
+            "1",
+            "--resolution",
+            "4",
+            "--slices",
+            "3",
+            "--slice-thickness",
+            "4",
+            "--workers",
+            "1",
+        ]
+    )
+    assert code == 0, err
+    data = read_dataset(tmp_path / "procedural00.h5")
+    assert data.kspace.shape == (3, 54, 45)
+    assert data.attrs["phantom"] == "procedural"
+    assert {1, 2, 3} <= set(np.unique(data.labels))

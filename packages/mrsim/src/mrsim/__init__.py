@@ -31,6 +31,7 @@ from mrsim.phantoms import (
     find_brainweb,
     load_brainweb,
     load_brainweb_fuzzy,
+    procedural_phantom,
 )
 from mrsim.preview import preview
 from mrsim.sequence import SpinEcho, b0_field_map, coil_sensitivities, slice_timings
@@ -71,6 +72,7 @@ __all__ = [
     "load_brainweb_fuzzy",
     "plan_jobs",
     "preview",
+    "procedural_phantom",
     "read_dataset",
     "simulate_dataset",
     "simulate_subject",
