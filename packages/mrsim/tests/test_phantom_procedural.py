@@ -59,7 +59,7 @@ def test_tissue_proportions_are_plausible(phantom_1mm: Phantom) -> None:
     assert 0.08 < v["csf"] / brain < 0.30
     assert 0.38 < v["gm"] / brain < 0.60
     assert 0.22 < v["wm"] / brain < 0.42
-    assert 900 < brain < 2200  # ml
+    assert 1200 < brain < 2500  # ml (BrainWeb: 1.9-2.0 l)
     assert v["skull"] + v["marrow"] > 200
     assert v["background"] > 0.25 * sum(v.values())
 
@@ -141,7 +141,7 @@ def test_lattice_interpolation_matches_exact_evaluation(corner: tuple[float, flo
     assert np.mean(fast != exact) < 0.03
     n_fast, n_exact = (np.bincount(v.ravel(), minlength=12) for v in (fast, exact))
     big = n_exact > 2000
-    assert_allclose(n_fast[big], n_exact[big], rtol=0.03)
+    assert_allclose(n_fast[big], n_exact[big], rtol=0.05)
 
 
 def test_slices_read_as_a_brain(phantom_1mm: Phantom) -> None:

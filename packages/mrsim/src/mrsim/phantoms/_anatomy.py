@@ -39,12 +39,13 @@ class P:
     CB_FOLD = 21  # cerebellar folding frequency multiplier
     FIELD_SPACING = 22  # grid spacing of the random fields, mm
     SHAPE0 = 23  # 6 x (kz, ky, kx, phase, amplitude) low-order shape perturbations -> 53
-    SYLVIAN_TILT = 53  # slope of the Sylvian fissure (z per y)
-    SYLVIAN_Z = 54  # height of the Sylvian fissure at y = 0
+    SYLVIAN_TILT = 53  # forward lean of the Sylvian fissure (y per z)
+    SYLVIAN_Z = 54  # height of the middle of the Sylvian fissure
+    SYLVIAN_Y = 56  # position of the Sylvian fissure at the insula
     TEMPORALIS = 55  # 1 = temporalis muscle present in the scalp
 
 
-N_PARAMS = 56
+N_PARAMS = 57
 # numba reads module-level ints as compile-time constants (not class attributes)
 _P_CB_FOLD = P.CB_FOLD
 _P_CC_TOP = P.CC_TOP
@@ -70,6 +71,7 @@ _P_SULC_DEPTH = P.SULC_DEPTH
 _P_SULC_HALF = P.SULC_HALF
 _P_SYLVIAN_TILT = P.SYLVIAN_TILT
 _P_SYLVIAN_Z = P.SYLVIAN_Z
+_P_SYLVIAN_Y = P.SYLVIAN_Y
 _P_TABLE_IN = P.TABLE_IN
 _P_TABLE_OUT = P.TABLE_OUT
 _P_TEMPORALIS = P.TEMPORALIS
@@ -218,7 +220,14 @@ _BG, _CSF, _GM, _WM, _FAT, _MUSCLE, _SKIN, _SKULL, _VESSEL, _AROUND_FAT, _DURA, 
 @_jit
 def _cerebrum(z: float, y: float, x: float, prm: np.ndarray) -> float:  # pragma: no cover
     """Cerebrum envelope with low-order shape perturbations (brain coords)."""
-    d = _octant_ellipsoid(z, y, x, 62.0, 37.0, 82.0, 88.0, 70.0 - 4.0 * y / 88.0)
+    # a slightly boxy (superellipsoid, exponent 2.4) cerebrum whose base rises towards the back
+    az = 70.0 if z > 0.0 else 40.0 + 14.0 * min(y, 0.0) / 88.0
+    ay = 84.0 if y > 0.0 else 89.0
+    axx = 70.0 - 4.0 * y / 88.0
+    qz, qy, qx = abs(z) / az, abs(y) / ay, abs(x) / axx
+    n = (qz**2.4 + qy**2.4 + qx**2.4) ** (1.0 / 2.4)
+    r0 = math.sqrt(z * z + y * y + x * x)
+    d = r0 * (1.0 - 1.0 / n) if n > 1e-9 else -40.0
     r = math.sqrt(z * z + y * y + x * x) + 1e-9
     uz, uy, ux = z / r, y / r, x / r
     wobble = 0.0
@@ -237,9 +246,9 @@ def _brain_parts(
     """Signed distances: cerebrum (with temporal lobes), cerebellum, brainstem, union."""
     cer = _cerebrum(z, y, x, prm)
     ax = abs(x)
-    temporal = _octant_ellipsoid(z + 27.0, y - 6.0, ax - 45.0, 20.0, 19.0, 40.0, 36.0, 21.0)
+    temporal = _octant_ellipsoid(z + 33.0, y - 6.0, ax - 45.0, 21.0, 21.0, 40.0, 36.0, 21.0)
     cer = _smin(cer, temporal, 10.0)
-    cb = _octant_ellipsoid(z + 49.0, y + 50.0, x, 17.0, 21.0, 27.0, 30.0, 51.0)
+    cb = _octant_ellipsoid(z + 47.0, y + 50.0, x, 18.0, 21.0, 27.0, 30.0, 51.0)
     # brainstem: midbrain -> pons (bulging forward) -> medulla -> spinal cord
     t = min(max((8.0 - z) / 132.0, 0.0), 1.0)  # 0 at z = 8, 1 at z = -124
     bulge = math.exp(-(((z + 40.0) / 13.0) ** 2))
@@ -353,9 +362,13 @@ def _label(
         if c < prm[_P_TABLE_IN]:
             return _SKULL
         c -= prm[_P_TABLE_IN]
-        if c < prm[_P_MARROW]:
+        # the diploe (marrow) thickens and thins over the vault
+        marrow = prm[_P_MARROW] * min(
+            max(1.0 + 0.45 * _field(fields, 4, z, y, x, prm[_P_FIELD_SPACING]), 0.3), 1.8
+        )
+        if c < marrow:
             return _MARROW
-        c -= prm[_P_MARROW]
+        c -= marrow
         if c < prm[_P_TABLE_OUT]:
             return _SKULL
         patch = _field(fields, 4, z * 2.0 + 31.0, y * 2.0, x * 2.0, prm[_P_FIELD_SPACING])
@@ -403,19 +416,26 @@ def _label(
     outer = -cer
     # interhemispheric fissure down to the corpus callosum (which spans |y| < 40)
     cc = prm[_P_CC_TOP] - 14.0 * (y / 40.0) ** 2
-    below_cc = abs(y) < 40.0 and z < cc
+    # the fissure reaches the corpus callosum in the middle and deepens towards the poles
+    below_cc = z < cc
     fiss_half = prm[_P_FISSURE_HALF]
     # below the corpus callosum the hemispheres are joined: no medial surface there
-    d_fis = 1e9 if below_cc else max(ax - fiss_half, 0.0)
+    d_fis = ax + 3.0 * (cc - z) if below_cc else max(ax - fiss_half, 0.0)
     if ax < fiss_half and not below_cc:
         return _vessel_or(_CSF, z, y, x, vessels)
-    # Sylvian fissure: an oblique cleft from the lateral surface to the insula
-    syl = z - (prm[_P_SYLVIAN_Z] + prm[_P_SYLVIAN_TILT] * y) - 0.25 * (ax - 40.0)
-    d_syl = 1e9
-    if -32.0 < y < 28.0:
-        d_syl = math.sqrt(max(abs(syl) - 1.0, 0.0) ** 2 + max(36.0 - ax, 0.0) ** 2)
-        if abs(syl) < 1.0 and ax > 36.0:
-            return _vessel_or(_CSF, z, y, x, vessels)
+    # Sylvian fissure: a steep sheet from the insula (|x| = 36) running forwards and outwards
+    # to the lateral surface (so axial slices cut it as an antero-lateral cleft), 1 mm either
+    # side of the sheet, 28 mm tall around the insula's height; distances to its rounded
+    # edges keep the cortex around it continuous
+    syl = (
+        y
+        - (prm[_P_SYLVIAN_Y] + 0.7 * (ax - 36.0) + prm[_P_SYLVIAN_TILT] * (z - prm[_P_SYLVIAN_Z]))
+        - 2.5 * _field(fields, 0, z * 0.5, y * 0.5, ax * 0.5 + 40.0, h)
+    )
+    beyond = max(abs(z - prm[_P_SYLVIAN_Z]) - 14.0, 0.0)
+    d_syl = math.sqrt(max(abs(syl) - 1.0, 0.0) ** 2 + max(36.0 - ax, 0.0) ** 2 + beyond * beyond)
+    if d_syl == 0.0:
+        return _vessel_or(_CSF, z, y, x, vessels)
     outer = min(outer, d_fis, d_syl)
 
     # deep structures

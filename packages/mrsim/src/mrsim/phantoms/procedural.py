@@ -185,7 +185,7 @@ def procedural_anatomy(index: int, seed: int = 0) -> ProceduralAnatomy:
     size = rng.uniform(0.92, 1.04)
     prm[[P.SCALE_Z, P.SCALE_Y, P.SCALE_X]] = size * rng.uniform(0.96, 1.04, 3)
     prm[[P.CEN_Z, P.CEN_Y, P.CEN_X]] = [
-        4.0 + rng.uniform(-3, 3),
+        -4.0 + rng.uniform(-3, 3),
         -3.0 + rng.uniform(-4, 4),
         rng.uniform(-2, 2),
     ]
@@ -195,13 +195,13 @@ def procedural_anatomy(index: int, seed: int = 0) -> ProceduralAnatomy:
     prm[P.TABLE_IN] = rng.uniform(1.2, 2.0)
     prm[P.MARROW] = rng.uniform(2.0, 4.0)
     prm[P.TABLE_OUT] = rng.uniform(1.2, 2.0)
-    prm[P.SKIN] = rng.uniform(3.5, 5.5)
-    prm[P.FAT] = rng.uniform(1.5, 3.0)
-    prm[P.MUSCLE] = rng.uniform(0.5, 2.0)
+    prm[P.SKIN] = rng.uniform(3.0, 5.0)
+    prm[P.FAT] = rng.uniform(1.0, 2.5)
+    prm[P.MUSCLE] = rng.uniform(0.5, 1.5)
     prm[P.FOLD_ALPHA] = rng.uniform(0.35, 0.55)
-    prm[P.SULC_DEPTH] = rng.uniform(9.0, 14.0)
+    prm[P.SULC_DEPTH] = rng.uniform(11.0, 16.0)
     prm[P.SULC_HALF] = 0.42 + 0.38 * age
-    prm[P.RIBBON] = 4.3 - 0.5 * age + rng.uniform(-0.2, 0.2)
+    prm[P.RIBBON] = 4.5 - 0.5 * age + rng.uniform(-0.2, 0.2)
     prm[P.RIBBON_VAR] = 0.35
     prm[P.FISSURE_HALF] = 0.8 + 0.6 * age
     prm[P.CC_TOP] = rng.uniform(8.0, 13.0)
@@ -214,8 +214,9 @@ def procedural_anatomy(index: int, seed: int = 0) -> ProceduralAnatomy:
         prm[o : o + 3] = k
         prm[o + 3] = rng.uniform(0, 2 * np.pi)
         prm[o + 4] = rng.uniform(0.0, 0.025)
-    prm[P.SYLVIAN_TILT] = -rng.uniform(0.15, 0.3)
-    prm[P.SYLVIAN_Z] = rng.uniform(-8.0, -3.0)
+    prm[P.SYLVIAN_TILT] = rng.uniform(0.2, 0.6)
+    prm[P.SYLVIAN_Z] = _DEEP_Z + rng.uniform(-2.0, 4.0)
+    prm[P.SYLVIAN_Y] = rng.uniform(-8.0, 0.0)
     prm[P.TEMPORALIS] = 1.0
     vs = (0.9 + 0.9 * age) * rng.uniform(0.85, 1.15)
     return ProceduralAnatomy(
