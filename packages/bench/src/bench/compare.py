@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -53,7 +54,7 @@ from bench.tables import CLASSES, RunScores, make_rows, rows_to_csv, rows_to_mar
 from seranet.data import SplitConfig, split_subjects
 from seranet.evaluate import evaluate
 from seranet.models import parse_model_name
-from seranet.train import RunPaths, RunSummary, TrainConfig
+from seranet.train import EpochRecord, RunPaths, RunSummary, TrainConfig
 from seranet.train import train as seranet_train
 
 __all__ = [
@@ -285,8 +286,13 @@ def run_one(
     console: Console | None = None,
     trainer: Trainer | None = None,
     threads: int | None = None,
+    epoch_lines: bool = False,
 ) -> RunOutcome:
-    """Train (or resume, or skip) and score one run; ``threads`` sets torch's thread count."""
+    """Train (or resume, or skip) and score one run.
+
+    ``threads`` sets torch's thread count; ``epoch_lines`` prints one plain line per finished
+    epoch to stderr (what worker processes show instead of progress bars).
+    """
     if threads is not None:
         torch.set_num_threads(threads)
     start = time.perf_counter()
@@ -294,7 +300,22 @@ def run_one(
     status = _status(run_dir)
     train = trainer or seranet_train
     config = train_config(preset, spec, data, device)
-    summary = train(config, run_dir, resume=True, progress=progress, console=console)
+    extra: dict[str, Any] = {}
+    if epoch_lines:
+
+        def line(record: EpochRecord) -> None:
+            dice = (record.val_dice or {}).get("mean")
+            value = f"val Dice {dice:.4f}" if dice is not None else f"val MSE {record.val_mse:.3g}"
+            total = config.stage_epochs(record.stage)
+            print(
+                f"  {spec.name} {record.stage} {record.epoch}/{total}: {value}, "
+                f"{record.seconds:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        extra["on_epoch_end"] = line
+    summary = train(config, run_dir, resume=True, progress=progress, console=console, **extra)
     metrics_path = run_dir / METRICS_FILE
     if summary.skipped and metrics_path.is_file():
         data_json = read_json(metrics_path)
@@ -363,7 +384,9 @@ def _parallel(
     ctx = get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
         futures = {
-            pool.submit(run_one, spec, preset, data, root, device, False, None, None, 1): spec
+            pool.submit(
+                run_one, spec, preset, data, root, device, False, None, None, 1, progress
+            ): spec
             for spec in order
         }
         try:
