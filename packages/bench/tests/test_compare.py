@@ -149,7 +149,7 @@ def test_missing_data_is_a_one_line_error(tmp_path: Path) -> None:
 def test_cli_prints_the_table(dataset_dir: Path, tmp_path: Path) -> None:
     result = _invoke(
         "compare", "--data", str(dataset_dir), "--out", str(tmp_path), "--preset", "smoke", "--methods",
-        "zero-filling,fully-sampled", "--quiet", "--device", "cpu",
+        "zero-filling,fully-sampled", "--quiet", "--device", "cpu", "--jobs", "1",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "zero-filling" in result.stdout

@@ -88,9 +88,21 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
 JobsOpt = Annotated[
     int,
     typer.Option(
-        "--jobs", help="Runs trained at once, one process and torch thread each (2 on 2 cores)."
+        "--jobs",
+        help="Runs trained at once, one process and torch thread each "
+        "(0: one per CPU core, 1 with CUDA).",
     ),
 ]
+
+
+def _jobs(jobs: int, device: str) -> int:
+    from bench.compare import auto_jobs
+
+    if jobs < 0:
+        raise BenchError(f"--jobs must be >= 0; got {jobs}")
+    return jobs or auto_jobs(device)
+
+
 DataOpt = Annotated[Path, typer.Option("--data", help="Dataset directory (mrsim simulate output).")]
 
 
@@ -116,7 +128,7 @@ def compare_cmd(
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Train and score every method x Reg type x seed; write table.json / .csv / .md."""
     from bench.compare import compare, describe
@@ -133,7 +145,7 @@ def compare_cmd(
             device=device,
             progress=not quiet,
             console=console,
-            jobs=jobs,
+            jobs=_jobs(jobs, device),
         )
     out_console.print(_rich_table(result.rows))
     console.print(f"{describe(result.outcomes)}; wrote {out / 'table.md'}")
@@ -200,7 +212,7 @@ def ablate_cmd(
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Dice vs the number of reconstruction blocks per class (Fig. 6): JSON, Markdown, PNG."""
     from bench.ablation import ablate_blocks, parse_blocks
@@ -218,7 +230,7 @@ def ablate_cmd(
             device=device,
             progress=not quiet,
             console=console,
-            jobs=jobs,
+            jobs=_jobs(jobs, device),
         )
     out_console.print(result.markdown)
     console.print(f"wrote {result.json_path} and {result.png_path}")
@@ -301,7 +313,7 @@ def reproduce_cmd(
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Simulate the 10 % / 20 % datasets; Table 1, Table 2, the ablation and the figures."""
     from bench.reproduce import reproduce
@@ -315,7 +327,7 @@ def reproduce_cmd(
             device=device,
             progress=not quiet,
             console=console,
-            jobs=jobs,
+            jobs=_jobs(jobs, device),
         )
     times = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
     console.print(f"wrote {result.out_dir / 'summary.md'} ({times})")
@@ -326,13 +338,15 @@ def demo_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("demo-output"),
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Simulate procedural subjects, train Zero-filling / Joint / SERANet-2 briefly, compare, draw."""
     from bench.demo import demo
 
     with _user_errors():
-        result = demo(out, device=device, progress=not quiet, console=console, jobs=jobs)
+        result = demo(
+            out, device=device, progress=not quiet, console=console, jobs=_jobs(jobs, device)
+        )
     out_console.print(_rich_table(result.comparison.rows))
     written = [p.path for p in result.panels]
     if result.attention is not None:

@@ -63,6 +63,7 @@ __all__ = [
     "RunOutcome",
     "RunSpec",
     "Trainer",
+    "auto_jobs",
     "check_data",
     "compare",
     "describe",
@@ -269,6 +270,15 @@ def _cost(spec: RunSpec) -> float:
     if spec_name.family == "seranet":
         return 3.0 + 1.6 * spec_name.recurrences + (2.0 if spec_name.pretrained else 0.0)
     return RELATIVE_COST.get(spec.method, 3.0)
+
+
+def auto_jobs(device: str = "auto") -> int:
+    """Default parallel runs: one per CPU core on the CPU, 1 with CUDA (one GPU, one run)."""
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        return 1
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
 
 
 def _status(run_dir: Path) -> str:
