@@ -2,7 +2,7 @@
 
 Usage::
 
-    python packages/mrsim/benchmarks/measure_dataset.py --brainweb-dir DIR --out /tmp/bw20 [-- extra args]
+    python packages/mrsim/benchmarks/measure_dataset.py [--brainweb-dir DIR] --out /tmp/bw20 [-- extra args]
 
 Runs the CLI once (a fresh output folder, so nothing is resumed) and prints the wall time,
 the CPU time, the peak resident memory of the whole process tree (the sum over the parent
@@ -41,24 +41,15 @@ def _tree_rss_kb(pid: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--brainweb-dir", required=True)
+    parser.add_argument("--brainweb-dir", help="BrainWeb folder (default: procedural heads)")
     parser.add_argument("--out", required=True)
     parser.add_argument("extra", nargs="*", help="more mrsim simulate options")
     args = parser.parse_args()
     out = Path(args.out)
     if out.exists():
         shutil.rmtree(out)
-    cmd = [
-        sys.executable,
-        "-m",
-        "mrsim",
-        "simulate",
-        "--brainweb-dir",
-        args.brainweb_dir,
-        "--out",
-        str(out),
-        *args.extra,
-    ]
+    source = ["--brainweb-dir", args.brainweb_dir] if args.brainweb_dir else []
+    cmd = [sys.executable, "-m", "mrsim", "simulate", *source, "--out", str(out), *args.extra]
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
