@@ -137,6 +137,14 @@ def test_resume_skips_finished_files_and_refuses_other_settings(run_a: DatasetCo
     assert not list(run_a.out_dir.glob(".*tmp"))
 
 
+def test_stale_temporary_files_are_removed(synthetic_brainweb: Path, tmp_path: Path) -> None:
+    stale = tmp_path / ".subject04.h5.12345.tmp"
+    stale.write_bytes(b"half a file from a killed run")
+    simulate_dataset(_config(tmp_path, synthetic_brainweb, subjects="04"))
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["subject04.h5"]
+
+
 def test_shards_partition_the_subjects(synthetic_brainweb: Path, tmp_path: Path) -> None:
     names = [
         [

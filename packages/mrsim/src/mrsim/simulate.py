@@ -412,6 +412,10 @@ def simulate_dataset(
             outcomes[job.name] = SubjectOutcome(job.name, path, skipped=True)
         else:
             todo.append(job)
+    for job in todo:
+        # temporary files of a run that was killed before it could clean up
+        for stale in out_dir.glob(f".{job.name}.h5.*.tmp"):
+            stale.unlink(missing_ok=True)
     total = len(jobs) * config.n_slices
     done = (len(jobs) - len(todo)) * config.n_slices
 
