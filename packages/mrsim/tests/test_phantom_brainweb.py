@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy import ndimage
 
 from mrsim.phantoms import (
     Phantom,
@@ -17,6 +18,7 @@ from mrsim.phantoms import (
     load_brainweb,
     load_brainweb_fuzzy,
 )
+from mrsim.phantoms import brainweb as bw
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,25 @@ def test_subject04_grid_and_labels(brainweb_dir: Path, subject04_1mm: Phantom) -
     assert_allclose(ph.fractions.sum(axis=0), 1.0, atol=1e-6)
     present = np.flatnonzero(ph.fractions.max(axis=(1, 2, 3)) > 0)
     assert present.tolist() == list(range(12))
+
+
+def test_subject04_native_grid(brainweb_dir: Path) -> None:
+    # the decoded label volume, before box averaging (a 0.5 mm fractions array would be 2.7 GB)
+    path = brainweb_dir / "subject04_crisp_v.mnc.gz"
+    vol = bw._decode(bw._read_bytes(path), path, None)
+    assert vol.data.shape == (362, 434, 362)
+    assert vol.spacing == (0.5, 0.5, 0.5)
+    assert vol.origin == (-72.25, -126.25, -90.25)
+    counts = np.bincount(vol.data.view(np.uint8).ravel(), minlength=12)
+    assert counts.size == 12
+    assert np.all(counts > 0)
+    # the cortical-thickness measure the procedural tests use gives 2-4 mm on BrainWeb too
+    block = vol.data[200:300, 100:300, 80:280].view(np.uint8)
+    csf_like = np.isin(block, [0, 1, 8, 10])
+    to_csf = ndimage.distance_transform_edt(~csf_like, sampling=0.5)
+    border = (block == 2) & ndimage.binary_dilation(block == 3)
+    d = to_csf[border]
+    assert 2.0 <= np.median(d[d < 8.0]) <= 4.0
 
 
 def test_subject04_volumes_are_plausible(subject04_1mm: Phantom) -> None:
@@ -92,5 +113,5 @@ def test_fuzzy_csf_of_subject50_agrees_with_its_crisp_model(brainweb_dir: Path) 
     assert_allclose(fuzzy.fractions.sum(axis=0), 1.0, atol=1e-6)
     f_csf, c_csf = fuzzy.fractions[1].ravel(), crisp.fractions[1].ravel()
     vf, vc = f_csf.sum(), c_csf.sum()
-    assert 0.7 < vf / vc < 1.4
-    assert np.corrcoef(f_csf, c_csf)[0, 1] > 0.8
+    assert 0.9 < vf / vc < 1.1  # measured: 340 ml vs 342 ml
+    assert np.corrcoef(f_csf, c_csf)[0, 1] > 0.95  # measured: 0.997

@@ -332,29 +332,31 @@ def _label(
                 return _MARROW if r_cord < 6.5 else _SKULL
         if depth < prm[_P_SKIN]:
             return _SKIN
-        # air spaces and eyes of the face
-        for s in (-1.0, 1.0):
-            eye = math.sqrt((z + 46.0) ** 2 + (y - 80.0) ** 2 + (x - s * 31.0) ** 2) - 12.0
-            if eye < 0.0:
-                return _CSF
-            if eye < 1.0:
-                return _SKIN  # sclera
-            orbit = _octant_ellipsoid(
-                z + 46.0, y - 66.0, x - s * 28.0, 15.0, 15.0, 22.0, 22.0, 16.0
-            )
-            if orbit < 0.0:
-                return _FAT
-            sinus = _octant_ellipsoid(z + 76.0, y - 66.0, x - s * 21.0, 11.0, 11.0, 12.0, 12.0, 9.0)
-            if sinus < 0.0:
+        # air spaces and eyes of the face (all below z = -28 and in front of y = 20)
+        if z < -28.0 and y > 20.0:
+            for s in (-1.0, 1.0):
+                eye = math.sqrt((z + 46.0) ** 2 + (y - 80.0) ** 2 + (x - s * 31.0) ** 2) - 12.0
+                if eye < 0.0:
+                    return _CSF
+                if eye < 1.0:
+                    return _SKIN  # sclera
+                orbit = _octant_ellipsoid(
+                    z + 46.0, y - 66.0, x - s * 28.0, 15.0, 15.0, 22.0, 22.0, 16.0
+                )
+                if orbit < 0.0:
+                    return _FAT
+                sinus = _octant_ellipsoid(
+                    z + 76.0, y - 66.0, x - s * 21.0, 11.0, 11.0, 12.0, 12.0, 9.0
+                )
+                if sinus < 0.0:
+                    return _BG
+                if sinus < 2.0:
+                    return _SKULL
+            nasal = _octant_ellipsoid(z + 72.0, y - 78.0, x, 18.0, 18.0, 20.0, 20.0, 4.5)
+            if nasal < 0.0:
                 return _BG
-            if sinus < 2.0:
-                return _SKULL
-        nasal = _octant_ellipsoid(z + 72.0, y - 78.0, x, 18.0, 18.0, 20.0, 20.0, 4.5)
-        if nasal < 0.0:
-            return _BG
-        pharynx = math.sqrt((y - 26.0) ** 2 + (x * 1.6) ** 2) - 5.0
-        if pharynx < 0.0 and z < -70.0:
-            return _BG
+        if z < -70.0 and math.sqrt((y - 26.0) ** 2 + (x * 1.6) ** 2) < 5.0:
+            return _BG  # pharynx
         c = cavity
         if c < prm[_P_DURA]:
             return _DURA
@@ -447,7 +449,12 @@ def _label(
                     return _WM
                 return _CSF
         for k in range(deep_gm.shape[0]):
-            if _ellipsoid(z, y, x, deep_gm, k) < 0.0:
+            if (
+                abs(z - deep_gm[k, 0]) < deep_gm[k, 3]
+                and abs(y - deep_gm[k, 1]) < deep_gm[k, 4]
+                and abs(x - deep_gm[k, 2]) < deep_gm[k, 5]
+                and _ellipsoid(z, y, x, deep_gm, k) < 0.0
+            ):
                 return _GM
 
     # cortical folding: sulci are zero sheets of the fold field, warped to run along the

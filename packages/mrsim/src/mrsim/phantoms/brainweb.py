@@ -123,7 +123,8 @@ def _decode_minc1(raw: bytes, path: Path) -> _Volume:
                 raise PhantomError(f"{path}: MINC1 file without an 'image' variable")
             var = nc.variables["image"]
             dims = [d.decode() if isinstance(d, bytes) else d for d in var.dimensions]
-            data = np.array(var.data)
+            # with mmap=False the array owns its memory and outlives the file object
+            data = np.asarray(var.data)
             starts: dict[str, float] = {}
             steps: dict[str, float] = {}
             for n in ("xspace", "yspace", "zspace"):

@@ -21,7 +21,13 @@ from mrsim.phantoms._anatomy import N_PARAMS, P
 from mrsim.phantoms._phantom import Phantom, PhantomError
 from mrsim.phantoms.resample import PAPER_EXTENT_MM, block_factors, fractions_from_labels
 
-__all__ = ["FINE_SPACING_MM", "ProceduralAnatomy", "procedural_labels", "procedural_phantom"]
+__all__ = [
+    "FINE_SPACING_MM",
+    "ProceduralAnatomy",
+    "procedural_anatomy",
+    "procedural_labels",
+    "procedural_phantom",
+]
 
 FINE_SPACING_MM = 0.5
 """Spacing of the crisp label volume the fractions are averaged from (BrainWeb's)."""
