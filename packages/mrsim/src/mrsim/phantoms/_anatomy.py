@@ -4,8 +4,10 @@ Every structure is an approximate signed distance (mm, negative inside) in "brai
 coordinates": world position minus the brain centre, rotated by the head pose and divided by
 the per-axis head scale. Shapes are octant ellipsoids (a semi-axis per direction) measured
 along the ray from their centre, capsules and ellipsoids; the cortex is folded by the zero
-sheets of a band-limited random field warped to run radially, so sulci cut into the brain
-from its surface. Options fixed here: serial, cached, nogil, fastmath off (determinism).
+sheets of a band-limited random field, warped to run along the normal of the nearest outer
+surface (the convexity, the interhemispheric fissure or the Sylvian fissure) so that sulci cut
+into the brain from its surface. Options fixed here: serial, cached, nogil, fastmath off
+(determinism).
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ import numpy as np
 
 __all__ = ["N_PARAMS", "P", "render_labels"]
 
-_jit = numba.njit(cache=True, nogil=True, inline="always")
+_jit = numba.njit(cache=True, nogil=True)
+# the per-voxel path (_label and the head-level distances, called from one or two places) is
+# inlined by numba so its array arguments are not reference-counted per call; helpers called
+# from many places stay calls (inlining them everywhere triples the first compile, ~30 s)
+_jit_inline = numba.njit(cache=True, nogil=True, inline="always")
 
 
 class P:
@@ -217,7 +223,7 @@ def _sheet_distance(
 _BG, _CSF, _GM, _WM, _FAT, _MUSCLE, _SKIN, _SKULL, _VESSEL, _AROUND_FAT, _DURA, _MARROW = range(12)
 
 
-@_jit
+@_jit_inline
 def _cerebrum(z: float, y: float, x: float, prm: np.ndarray) -> float:  # pragma: no cover
     """Cerebrum envelope with low-order shape perturbations (brain coords)."""
     # a slightly boxy (superellipsoid, exponent 2.4) cerebrum whose base rises towards the back
@@ -239,7 +245,7 @@ def _cerebrum(z: float, y: float, x: float, prm: np.ndarray) -> float:  # pragma
     return d - 70.0 * wobble
 
 
-@_jit
+@_jit_inline
 def _brain_parts(
     z: float, y: float, x: float, prm: np.ndarray
 ) -> tuple[float, float, float, float]:  # pragma: no cover - compiled
@@ -264,7 +270,7 @@ def _brain_parts(
 _FORAMEN = -72.0  # brain-coordinate height of the foramen magnum
 
 
-@_jit
+@_jit_inline
 def _to_brain(
     wz: float, wy: float, wx: float, prm: np.ndarray, rot: np.ndarray
 ) -> tuple[float, float, float]:  # pragma: no cover - compiled
@@ -276,7 +282,7 @@ def _to_brain(
     return z, y, x
 
 
-@_jit
+@_jit_inline
 def _head_parts(
     z: float, y: float, x: float, prm: np.ndarray
 ) -> tuple[float, float, float, float, float]:  # pragma: no cover - compiled
@@ -295,7 +301,7 @@ def _head_parts(
     return cer, cb, bs, cavity, head
 
 
-@_jit
+@_jit_inline
 def _label(
     z: float,
     y: float,
@@ -403,7 +409,7 @@ def _label(
     h = prm[_P_FIELD_SPACING]
     if cb < cer:
         # cerebellum: folia are thin laminae parallel to its surface (wavy level sets of the
-        # depth, 4 mm apart) around a white-matter core
+        # depth, 4.5 mm apart) around a white-matter core
         outer = -cb
         f = prm[_P_CB_FOLD]
         wave = _field(fields, 0, z * f, y * f, x * f, h)
@@ -492,7 +498,7 @@ def _vessel_or(
     return label
 
 
-@_jit
+@_jit_inline
 def _extra_cerebral(
     z: float, y: float, x: float, cavity: float, prm: np.ndarray, vessels: np.ndarray
 ) -> int:  # pragma: no cover - compiled
