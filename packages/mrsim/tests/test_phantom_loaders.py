@@ -38,6 +38,7 @@ def _write_minc1(
     *,
     x_step: float = STEP,
     trailing_variable: bool = False,
+    signtype: str | None = None,
 ) -> None:
     with netcdf_file(path, "w") as nc:
         for dim, n in zip(("zspace", "yspace", "xspace"), image.shape, strict=True):
@@ -51,6 +52,8 @@ def _write_minc1(
             v.units = "mm"
         img = nc.createVariable("image", "b", ("zspace", "yspace", "xspace"))
         img[:] = image.view(np.int8)
+        if signtype is not None:
+            img.signtype = signtype
         if trailing_variable:
             nc.createVariable("rootvariable", "i", ())
 
@@ -239,7 +242,20 @@ def fuzzy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     _write_minc1(tmp, _membership_bytes(raw[0]).view(np.uint8), trailing_variable=True)
     blob = tmp.read_bytes()
     broken.write_bytes(gzip.compress(blob[:-4]))
-    return {"paths": paths, "gz": gz, "broken": broken, "m": quantised}
+    # the same CSF memberships stored as unsigned bytes (MINC signtype "unsigned": u = 255 m)
+    unsigned = d / "unsigned_csf.mnc"
+    _write_minc1(unsigned, np.rint(raw[0] * 255.0).astype(np.uint8), signtype="unsigned")
+    # and as MINC2 (HDF5) signed bytes
+    minc2 = d / "minc2_csf.mnc"
+    _write_minc2(minc2, _membership_bytes(raw[0]))
+    return {
+        "paths": paths,
+        "gz": gz,
+        "broken": broken,
+        "unsigned": unsigned,
+        "minc2": minc2,
+        "m": quantised,
+    }
 
 
 def _fuzzy_reference(m: np.ndarray, tissues: list[int], f: int) -> np.ndarray:
@@ -280,7 +296,7 @@ def test_fuzzy_gzip_and_unreadable_header_fallback(fuzzy: dict[str, object]) -> 
     m = fuzzy["m"]
     assert isinstance(m, np.ndarray)
     ref = _fuzzy_reference(m[:1], [1], 1)
-    for key in ("gz", "broken"):
+    for key in ("gz", "broken", "unsigned", "minc2"):
         p = fuzzy[key]
         assert isinstance(p, Path)
         ph = load_brainweb_fuzzy({1: p}, resolution_mm=0.5)

@@ -63,10 +63,21 @@ class _Volume:
         data: np.ndarray,
         spacing: tuple[float, float, float],
         origin: tuple[float, float, float],
+        signed: bool = True,
     ) -> None:
         self.data = data
         self.spacing = spacing
         self.origin = origin
+        self.signed = signed  # MINC "signtype": how bytes map to real values (fuzzy models)
+
+
+def _is_signed(signtype: object, dtype: np.dtype) -> bool:
+    """MINC's ``signtype`` attribute (``signed__`` / ``unsigned``), else the storage type."""
+    if isinstance(signtype, bytes):
+        signtype = signtype.decode("ascii", "replace")
+    if isinstance(signtype, str) and signtype.strip("_ \x00"):
+        return not signtype.strip().lower().startswith("unsigned")
+    return bool(np.dtype(dtype).kind == "i")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -125,6 +136,7 @@ def _decode_minc1(raw: bytes, path: Path) -> _Volume:
             dims = [d.decode() if isinstance(d, bytes) else d for d in var.dimensions]
             # with mmap=False the array owns its memory and outlives the file object
             data = np.asarray(var.data)
+            signed = _is_signed(var._attributes.get("signtype"), data.dtype)
             starts: dict[str, float] = {}
             steps: dict[str, float] = {}
             for n in ("xspace", "yspace", "zspace"):
@@ -141,9 +153,11 @@ def _decode_minc1(raw: bytes, path: Path) -> _Volume:
     if data.ndim != 3:
         raise PhantomError(f"{path}: image is {data.ndim}-D, expected 3-D")
     try:
-        return _orient(data, dims, starts, steps)
+        vol = _orient(data, dims, starts, steps)
     except PhantomError as exc:
         raise PhantomError(f"{path}: {exc}") from None
+    vol.signed = signed
+    return vol
 
 
 def _decode_minc2(raw: bytes, path: Path) -> _Volume:
@@ -155,6 +169,7 @@ def _decode_minc2(raw: bytes, path: Path) -> _Volume:
                 raise PhantomError(f"{path}: HDF5 file without /minc-2.0/image/0/image (not MINC2)")
             ds = h5["minc-2.0/image/0/image"]
             data = np.asarray(ds[()])
+            signed = _is_signed(ds.attrs.get("signtype"), data.dtype)
             order = ds.attrs.get("dimorder", b"zspace,yspace,xspace")
             if isinstance(order, bytes):
                 order = order.decode()
@@ -176,9 +191,11 @@ def _decode_minc2(raw: bytes, path: Path) -> _Volume:
     if data.ndim != 3:
         raise PhantomError(f"{path}: image is {data.ndim}-D, expected 3-D")
     try:
-        return _orient(data, dims, starts, steps)
+        vol = _orient(data, dims, starts, steps)
     except PhantomError as exc:
         raise PhantomError(f"{path}: {exc}") from None
+    vol.signed = signed
+    return vol
 
 
 def _decode_raw(raw: bytes, path: Path, raw_shape: tuple[int, int, int] | None) -> _Volume:
@@ -358,6 +375,7 @@ def _fuzzy_minc1_fallback(raw: bytes, path: Path) -> _Volume:
         raise PhantomError(f"{path}: {len(raw)} bytes, shorter than its {shape} image")
     begin = image.begin if image.begin + size <= len(raw) else len(raw) - size
     data = np.frombuffer(raw, dtype=np.int8, count=size, offset=begin).reshape(shape)
+    signed = _is_signed(image.attrs.get("signtype"), data.dtype)
     starts: dict[str, float] = {}
     steps: dict[str, float] = {}
     for n in ("xspace", "yspace", "zspace"):
@@ -368,9 +386,11 @@ def _fuzzy_minc1_fallback(raw: bytes, path: Path) -> _Volume:
                 if isinstance(value, np.ndarray) and value.size:
                     table[n] = float(value[0])
     try:
-        return _orient(data, image.dims, starts, steps)
+        vol = _orient(data, image.dims, starts, steps)
     except PhantomError as exc:
         raise PhantomError(f"{path}: {exc}") from None
+    vol.signed = signed
+    return vol
 
 
 def _fuzzy_volume(path: Path) -> _Volume:
@@ -441,10 +461,15 @@ def load_brainweb_fuzzy(paths: Mapping[int, str | Path], *, resolution_mm: float
         vols.append(vol)
     ref = vols[0]
     factors = block_factors(ref.spacing, resolution_mm)
-    # stored int8 v -> 255 * membership = v + 128, i.e. the byte with its top bit flipped
+    # signed byte v -> 255 * membership = v + 128, i.e. the byte with its top bit flipped;
+    # an unsigned byte u (MINC signtype "unsigned") is 255 * membership already
     memberships = np.empty((len(vols), *ref.data.shape), dtype=np.uint8)
     for k, vol in enumerate(vols):
-        np.bitwise_xor(np.ascontiguousarray(vol.data).view(np.uint8), 0x80, out=memberships[k])
+        stored = np.ascontiguousarray(vol.data).view(np.uint8)
+        if vol.signed:
+            np.bitwise_xor(stored, 0x80, out=memberships[k])
+        else:
+            memberships[k] = stored
     nz, ny, nx = ref.data.shape
     fz, fy, fx = factors
     out = np.empty((N_TISSUES, -(-nz // fz), -(-ny // fy), -(-nx // fx)), dtype=np.float32)
