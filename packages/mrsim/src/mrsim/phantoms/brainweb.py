@@ -415,9 +415,10 @@ def _fuzzy_volume(path: Path) -> _Volume:
 def load_brainweb_fuzzy(paths: Mapping[int, str | Path], *, resolution_mm: float = 1.0) -> Phantom:
     """Load BrainWeb fuzzy (membership) models of some tissues into tissue fractions.
 
-    Each file holds one tissue's membership as signed bytes, ``membership = (value + 128) /
-    255`` (BrainWeb's convention; the per-slice ``image-max`` rescaling of MINC, within 0.4 %
-    of 1 for these files, is not applied). Files whose header scipy cannot read (the real
+    Each file holds one tissue's membership as bytes: signed bytes (BrainWeb's files, MINC
+    ``signtype`` "signed__") map as ``membership = (value + 128) / 255``, unsigned ones as
+    ``value / 255``. MINC's per-slice ``image-max`` rescaling (within 0.4 % of 1 for
+    BrainWeb's files) is not applied. Files whose header scipy cannot read (the real
     BrainWeb fuzzy files) are read with a small netCDF header parser; the image is taken as the
     last ``Z*Y*X`` bytes of the decompressed file when its declared offset runs past the end.
 
