@@ -97,7 +97,66 @@ def brute_force(fractions: np.ndarray, b0: np.ndarray, protocol: SpinEcho = PROT
     return out / math.sqrt(height * width)
 
 
+def mrzero_kspace(labels: np.ndarray, b0: np.ndarray, protocol: SpinEcho = PROTOCOL) -> np.ndarray:
+    """The same 2D spin echo simulated by MRzeroCore (its phase-distribution graph), ``(H, W)``.
+
+    One tissue per voxel (``labels``), point voxels, the readout along MRzero's x axis.
+    Conventions matched to ours: MRzero records an ADC sample at the end of its event (so the
+    readout starts one dwell and one k-step early), and its refocusing pulse inverts the
+    phase-encode moment applied before it.
+    MRzero's signal scale differs from ours; compare after a least-squares complex scale.
+    """
+    import MRzeroCore as mr0
+    import torch
+
+    table = tissue_table(protocol.field_t)
+    h, w = labels.shape
+
+    def vol(a: np.ndarray) -> torch.Tensor:
+        return torch.tensor(np.asarray(a, dtype=np.float64)[:, :, None], dtype=torch.float32)
+
+    r2p = table.array("r2prime_per_s")[labels]
+    phantom = mr0.VoxelGridPhantom(
+        vol(table.array("pd")[labels]),
+        vol(table.array("t1_ms")[labels] * 1e-3),
+        vol(table.array("t2_ms")[labels] * 1e-3),
+        vol(1.0 / np.maximum(r2p, 1e-9) if protocol.t2prime else np.full((h, w), 1e9)),
+        vol(np.zeros((h, w))),
+        vol(b0 * off_resonance_rad_s(1.0, protocol.field_t) / (2 * math.pi)),
+        torch.ones(1, h, w, 1),
+        torch.ones(1, h, w, 1, dtype=torch.complex64),
+        torch.eye(4),
+    )
+    phantom.size = torch.tensor([h / 1000, w / 1000, 1 / 1000])
+    data = phantom.build(voxel_shape="point")
+    dt, te, tr = protocol.dwell_s, TE * 1e-3, TR * 1e-3
+    seq = mr0.Sequence()
+    for line in range(-2, w):  # two dummy repetitions reach the steady state
+        rep = seq.new_rep(2)
+        rep.pulse.usage = mr0.PulseUsage.EXCIT
+        rep.pulse.angle = torch.tensor(math.pi / 2)
+        rep.pulse.phase = torch.tensor(math.pi / 2)
+        rep.event_time[0] = te / 2 - 1e-4
+        rep.gradm[0, 0] = h // 2 + 1  # prewinder, inverted by the 180
+        rep.gradm[0, 1] = -(line - w // 2) if line >= 0 else 0  # inverted by the 180
+        rep.event_time[1] = 1e-4
+        rep = seq.new_rep(h + 2)
+        rep.pulse.usage = mr0.PulseUsage.REFOC
+        rep.pulse.angle = torch.tensor(math.pi)
+        rep.event_time[0] = te / 2 - (h // 2 + 1) * dt
+        rep.event_time[1:-1] = dt
+        rep.gradm[1:-1, 0] = 1.0
+        if line >= 0:
+            rep.adc_usage[1:-1] = 1
+        rep.event_time[-1] = tr - te - (h - h // 2 - 1) * dt
+        rep.gradm[-1, 0] = 8 * h  # spoilers
+        rep.gradm[-1, 1] = 8 * w
+    graph = mr0.compute_graph(seq, data, 200, 1e-3)
+    signal = mr0.execute_graph(graph, seq, data, print_progress=False)
+    return np.asarray(signal[:, 0].numpy().reshape(w, h).T)
+
+
 @pytest.fixture(scope="session")
 def references() -> dict[str, Callable[..., np.ndarray]]:
     """The reference implementations, by name."""
-    return {"numpy_separable": numpy_separable, "brute_force": brute_force}
+    return {"numpy_separable": numpy_separable, "brute_force": brute_force, "mrzero": mrzero_kspace}
