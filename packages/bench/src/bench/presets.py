@@ -217,9 +217,9 @@ CPU = Preset(
     recon_blocks=3,
     epochs=8,
     pretrain_epochs=4,
-    batch_size=12,
+    batch_size=4,
     lr=1e-3,
-    lr_step=3,
+    lr_step=4,
     center_lines=8,
     split=(15, 2, 3),
     seeds=3,
@@ -230,21 +230,25 @@ CPU = Preset(
 """CPU preset: the paper's protocol (20 BrainWeb subjects x 57 slices, 15 / 2 / 3, 30 % of the
 lines) at 2 mm (108 x 90 images, 8 of 90 centre lines = the paper's 16 of 180), UNet width 8
 with 4 levels, Reg width 16, K = 3, 8 epochs (4 for pre-training stages), Adam lr 1e-3 halved
-every 3 epochs (few epochs need a larger step than the paper's 1e-4), batch 12.
+after 4 epochs, batch 4. Few epochs need more optimiser steps than the paper's batch 12 gives:
+on this data a Zero-filling UNet reached validation Dice 0.374 after 2 epochs with batch 4
+against 0.307 with batch 12 (0.342 after 3), for about the same cost per image except for
+plain UNets (1.4x).
 
-Budget, from CPU time per training image at 108 x 90, width 8, batch 12, one torch thread,
-measured on the project's 2-core machine (README table; e.g. UNet 8.7 ms, Joint 28.1 / 45.7 ms,
-SERANet-3 78.8 / 125.7 ms for type A / B), times 1.25 for data loading, validation and
-checkpoints (a real ``seranet.train`` epoch: 7.3 CPU-s vs 5.9 s predicted), with 855 training
-and 114 validation slices per epoch and 171 test slices once:
+Budget, from CPU time per training image at 108 x 90, width 8, one torch thread, measured on
+the project's 2-core machine (README table; e.g. UNet 8.7 ms, Joint 28.1 / 45.7 ms, SERANet-3
+78.8 / 125.7 ms for type A / B at batch 12; batch 4 costs 1.41x for UNet stages, 1.09x for
+Joint, 1.00x for SERANet-3), times 1.25 for data loading, validation and checkpoints (a real
+``seranet.train`` epoch: 7.3 CPU-s vs 5.9 s predicted), with 855 training and 114 validation
+slices per epoch and 171 test slices once:
 
 * Table 1 (3 recon-free runs + 2 types x [two-step, joint x 3, seranet-1, seranet-2,
-  seranet-3 x 3, seranet-3++ x 3]): 5.2 CPU-h, i.e. 2.6 h wall with ``--jobs 2``;
-* Table 2 (type B, one seed): 0.8 h; ablation (K = 1, 3, 5 for two-step, joint, seranet-3,
+  seranet-3 x 3, seranet-3++ x 3]): 5.7 CPU-h, i.e. 2.9 h wall with ``--jobs 2``;
+* Table 2 (type B, one seed): 0.9 h; ablation (K = 1, 3, 5 for two-step, joint, seranet-3,
   both types, K = 3 shared with Table 1, assuming half of a run's cost scales with K):
-  0.9 h; simulation ~4 min; figures ~2 min;
-* ``reproduce``: about 4.3 h wall with ``--jobs 2`` on 2 idle cores (10 epochs would give
-  3.2 h for Table 1 alone, over its 3 h budget).
+  1.0 h; simulation of both datasets ~2 min; figures ~2 min;
+* ``reproduce``: about 4.8 h wall with ``--jobs 2`` on 2 otherwise idle cores. The per-image
+  times were measured while other jobs loaded the machine, so they are on the high side.
 """
 
 PAPER = Preset(
