@@ -227,7 +227,7 @@ _BG, _CSF, _GM, _WM, _FAT, _MUSCLE, _SKIN, _SKULL, _VESSEL, _AROUND_FAT, _DURA, 
 def _cerebrum(z: float, y: float, x: float, prm: np.ndarray) -> float:  # pragma: no cover
     """Cerebrum envelope with low-order shape perturbations (brain coords)."""
     # a slightly boxy (superellipsoid, exponent 2.4) cerebrum whose base rises towards the back
-    az = 70.0 if z > 0.0 else 40.0 + 14.0 * min(y, 0.0) / 88.0
+    az = 70.0 if z > 0.0 else 42.0 + 4.0 * min(y, 0.0) / 88.0
     ay = 84.0 if y > 0.0 else 89.0
     axx = 70.0 - 4.0 * y / 88.0
     qz, qy, qx = abs(z) / az, abs(y) / ay, abs(x) / axx
@@ -252,12 +252,12 @@ def _brain_parts(
     """Signed distances: cerebrum (with temporal lobes), cerebellum, brainstem, union."""
     cer = _cerebrum(z, y, x, prm)
     ax = abs(x)
-    temporal = _octant_ellipsoid(z + 33.0, y - 6.0, ax - 45.0, 21.0, 21.0, 40.0, 36.0, 21.0)
+    temporal = _octant_ellipsoid(z + 40.0, y - 6.0, ax - 45.0, 24.0, 22.0, 40.0, 36.0, 22.0)
     cer = _smin(cer, temporal, 10.0)
-    cb = _octant_ellipsoid(z + 47.0, y + 50.0, x, 18.0, 21.0, 27.0, 30.0, 51.0)
+    cb = _octant_ellipsoid(z + 54.0, y + 50.0, x, 23.0, 23.0, 27.0, 31.0, 52.0)
     # brainstem: midbrain -> pons (bulging forward) -> medulla -> spinal cord
     t = min(max((8.0 - z) / 132.0, 0.0), 1.0)  # 0 at z = 8, 1 at z = -124
-    bulge = math.exp(-(((z + 40.0) / 13.0) ** 2))
+    bulge = math.exp(-(((z + 50.0) / 13.0) ** 2))
     cy = -14.0 - 10.0 * t + 5.0 * bulge
     radius = 8.5 + 5.0 * bulge - 2.0 * t
     bs = math.sqrt((y - cy) ** 2 + x * x) - radius
@@ -267,7 +267,7 @@ def _brain_parts(
     return cer, cb, bs, union
 
 
-_FORAMEN = -72.0  # brain-coordinate height of the foramen magnum
+_FORAMEN = -80.0  # brain-coordinate height of the foramen magnum
 
 
 @_jit_inline
@@ -295,8 +295,8 @@ def _head_parts(
     cavity = cavity_brain - prm[_P_SUB_CSF]
     skull_out = prm[_P_DURA] + prm[_P_TABLE_IN] + prm[_P_MARROW] + prm[_P_TABLE_OUT]
     cover = skull_out + prm[_P_SKIN] + prm[_P_FAT] + prm[_P_MUSCLE]
-    face = _octant_ellipsoid(z + 58.0, y - 36.0, x, 48.0, 60.0, 62.0, 60.0, 60.0)
-    neck = _octant_ellipsoid(z + 120.0, y - 2.0, x, 80.0, 80.0, 62.0, 60.0, 56.0)
+    face = _octant_ellipsoid(z + 64.0, y - 34.0, x, 48.0, 60.0, 64.0, 60.0, 68.0)
+    neck = _octant_ellipsoid(z + 124.0, y - 2.0, x, 80.0, 80.0, 62.0, 62.0, 64.0)
     head = _smin(_smin(cavity - cover, face, 16.0), neck, 20.0)
     return cer, cb, bs, cavity, head
 
@@ -341,13 +341,13 @@ def _label(
         # air spaces and eyes of the face (all below z = -28 and in front of y = 20)
         if z < -28.0 and y > 20.0:
             for s in (-1.0, 1.0):
-                eye = math.sqrt((z + 46.0) ** 2 + (y - 80.0) ** 2 + (x - s * 31.0) ** 2) - 12.0
+                eye = math.sqrt((z + 42.0) ** 2 + (y - 80.0) ** 2 + (x - s * 31.0) ** 2) - 11.5
                 if eye < 0.0:
                     return _CSF
                 if eye < 1.0:
                     return _SKIN  # sclera
                 orbit = _octant_ellipsoid(
-                    z + 46.0, y - 66.0, x - s * 28.0, 15.0, 15.0, 22.0, 22.0, 16.0
+                    z + 42.0, y - 68.0, x - s * 28.0, 12.0, 12.0, 20.0, 20.0, 14.0
                 )
                 if orbit < 0.0:
                     return _FAT
@@ -370,10 +370,13 @@ def _label(
         if c < prm[_P_TABLE_IN]:
             return _SKULL
         c -= prm[_P_TABLE_IN]
-        # the diploe (marrow) thickens and thins over the vault
+        # the diploe (marrow) thickens and thins over the vault; the skull base is mostly
+        # compact bone
         marrow = prm[_P_MARROW] * min(
             max(1.0 + 0.45 * _field(fields, 4, z, y, x, prm[_P_FIELD_SPACING]), 0.3), 1.8
         )
+        if z < -25.0:
+            marrow *= 0.3
         if c < marrow:
             return _MARROW
         c -= marrow
@@ -418,7 +421,7 @@ def _label(
             return _vessel_or(_CSF, z, y, x, vessels)
         if _capsule(z, y, x, ventricles, ventricles.shape[0] - 1) < 0.0:
             return _CSF
-        return _GM if outer < 12.0 + 3.0 * wave else _WM
+        return _GM if outer < 17.0 + 3.0 * wave else _WM
 
     # cerebrum
     outer = -cer

@@ -119,7 +119,7 @@ def _ventricles(vs: float) -> np.ndarray:
     rows.append([-4, 8, 0, 4, -14, 0, 5.0 * vs, 3.0])  # third ventricle (thin)
     out = np.asarray(rows, dtype=np.float64)
     out[:, [0, 3]] += _DEEP_Z
-    fourth = np.array([[-38, -27, 0, -38, -27, 0, 4.5 * vs, 1.2]])  # fourth ventricle (last)
+    fourth = np.array([[-47, -30, 0, -47, -30, 0, 4.5 * vs, 1.2]])  # fourth ventricle (last)
     return np.concatenate([out, fourth])
 
 
@@ -155,8 +155,8 @@ def _envelope_radius(u: np.ndarray, prm: np.ndarray) -> float:
 
 def _vessels(rng: np.random.Generator, prm: np.ndarray, n_cortical: int) -> np.ndarray:
     rows: list[list[float]] = [
-        [-58, 3, 0, -24, 2, 0, 1.4, 1],  # basilar artery
-        [2, -40, 0, -26, -84, 0, 2.0, 1],  # straight sinus
+        [-66, 3, 0, -30, 2, 0, 1.4, 1],  # basilar artery
+        [-2, -40, 0, -32, -84, 0, 2.0, 1],  # straight sinus
     ]
     for s in (-1.0, 1.0):
         rows += [
@@ -166,8 +166,8 @@ def _vessels(rng: np.random.Generator, prm: np.ndarray, n_cortical: int) -> np.n
             [-4, 34, s * 2.0, 18, 20, s * 2.0, 0.9, 1],
             [18, 20, s * 2.0, 22, -20, s * 2.0, 0.8, 1],
             [-24, -2, s * 3, -14, -30, s * 24, 1.0, 1],  # posterior cerebral artery
-            [-28, -86, 0, -30, -72, s * 35, 2.5, 1],  # transverse sinus
-            [-30, -72, s * 35, -40, -45, s * 52, 2.2, 1],
+            [-34, -86, 0, -36, -72, s * 35, 2.5, 1],  # transverse sinus
+            [-36, -72, s * 35, -46, -45, s * 52, 2.2, 1],
         ]
     sub = prm[P.SUB_CSF]
     for _ in range(n_cortical):
