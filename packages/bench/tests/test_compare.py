@@ -157,3 +157,11 @@ def test_cli_prints_the_table(dataset_dir: Path, tmp_path: Path) -> None:
     rows = json.loads((tmp_path / "table.json").read_text())
     assert [r["method"] for r in rows] == ["fully-sampled", "zero-filling"]
     assert "2 trained" in result.stderr
+
+
+def test_a_run_folder_trained_otherwise_is_an_error(dataset_dir: Path, tmp_path: Path) -> None:
+    compare(dataset_dir, tmp_path, SMOKE, methods=["zero-filling"], device="cpu", progress=False)
+    other = SMOKE.replace(epochs=2)
+    with pytest.raises(ValueError, match="config differs in epochs"):
+        compare(dataset_dir, tmp_path, other, methods=["zero-filling"], device="cpu",
+                progress=False)  # fmt: skip
