@@ -185,7 +185,16 @@ def _vessels(rng: np.random.Generator, prm: np.ndarray, n_cortical: int) -> np.n
 
 
 def procedural_anatomy(index: int, seed: int = 0) -> ProceduralAnatomy:
-    """Draw the anatomy of procedural subject ``index`` (deterministic in ``index`` and ``seed``)."""
+    """Draw the anatomy of procedural subject ``index`` (deterministic in ``index`` and ``seed``).
+
+    Raises
+    ------
+    PhantomError
+        Negative or non-integer ``index`` or ``seed``.
+    """
+    for name, value in (("index", index), ("seed", seed)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise PhantomError(f"{name} must be a non-negative integer, got {value!r}")
     rng = np.random.default_rng([int(seed), int(index)])
     prm = np.zeros(N_PARAMS, dtype=np.float64)
     size = rng.uniform(0.92, 1.04)
@@ -280,19 +289,14 @@ def procedural_phantom(index: int, *, seed: int = 0, resolution_mm: float = 1.0)
     PhantomError
         Negative index or a resolution that is not a multiple of 0.5 mm.
     """
-    if not isinstance(index, (int, np.integer)) or isinstance(index, bool) or index < 0:
-        raise PhantomError(f"index must be a non-negative integer, got {index!r}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise PhantomError(f"seed must be a non-negative integer, got {seed!r}")
+    anatomy = procedural_anatomy(index, seed)
     fz, fy, fx = block_factors((FINE_SPACING_MM,) * 3, resolution_mm)
     n_out = [round(e / resolution_mm) for e in PAPER_EXTENT_MM]
     fine_shape = (n_out[0] * fz, n_out[1] * fy, n_out[2] * fx)
     # grid centred on world 0: coarse voxel i at (i - (n - 1) / 2) * resolution
     fz0, fy0, fx0 = (-(n - 1) / 2.0 * FINE_SPACING_MM for n in fine_shape)
     fine_origin = (fz0, fy0, fx0)
-    labels = procedural_labels(
-        procedural_anatomy(index, seed), fine_shape, fine_origin, FINE_SPACING_MM
-    )
+    labels = procedural_labels(anatomy, fine_shape, fine_origin, FINE_SPACING_MM)
     return fractions_from_labels(
         labels, (FINE_SPACING_MM,) * 3, fine_origin, resolution_mm, f"procedural{index:02d}"
     )
