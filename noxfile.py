@@ -13,6 +13,10 @@ from pathlib import Path
 
 import nox
 
+# Numba's OpenMP workers spin while idle by default, which starves the other core on small
+# machines; every session and the processes it starts inherit this.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
