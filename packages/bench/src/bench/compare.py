@@ -297,11 +297,14 @@ def run_one(
     trainer: Trainer | None = None,
     threads: int | None = None,
     epoch_lines: bool = False,
+    parent_pid: int | None = None,
 ) -> RunOutcome:
     """Train (or resume, or skip) and score one run.
 
     ``threads`` sets torch's thread count; ``epoch_lines`` prints one plain line per finished
-    epoch to stderr (what worker processes show instead of progress bars).
+    epoch to stderr (what worker processes show instead of progress bars); with ``parent_pid``
+    the run stops after its next epoch checkpoint once that process has gone (a worker whose
+    ``compare`` was killed does not train on as an orphan; the run resumes next time).
     """
     if threads is not None:
         torch.set_num_threads(threads)
@@ -311,9 +314,13 @@ def run_one(
     train = trainer or seranet_train
     config = train_config(preset, spec, data, device)
     extra: dict[str, Any] = {}
-    if epoch_lines:
+    if epoch_lines or parent_pid is not None:
 
         def line(record: EpochRecord) -> None:
+            if parent_pid is not None and os.getppid() != parent_pid:
+                raise SystemExit(f"{spec.name}: the parent process has gone; stopping")
+            if not epoch_lines:
+                return
             dice = (record.val_dice or {}).get("mean")
             value = f"val Dice {dice:.4f}" if dice is not None else f"val MSE {record.val_mse:.3g}"
             total = config.stage_epochs(record.stage)
@@ -395,7 +402,18 @@ def _parallel(
     with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
         futures = {
             pool.submit(
-                run_one, spec, preset, data, root, device, False, None, None, 1, progress
+                run_one,
+                spec,
+                preset,
+                data,
+                root,
+                device,
+                False,
+                None,
+                None,
+                1,
+                progress,
+                os.getpid(),
             ): spec
             for spec in order
         }
