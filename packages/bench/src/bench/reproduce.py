@@ -124,7 +124,7 @@ def reproduce(
     out_dir
         Output directory (layout in the module docstring).
     brainweb_dir
-        BrainWeb folder, needed when the preset simulates BrainWeb.
+        BrainWeb folder, needed when the preset simulates BrainWeb and ``data`` is a step.
     steps
         A subset of :data:`STEPS` (default all); later steps need the earlier ones' outputs.
     jobs
@@ -134,7 +134,7 @@ def reproduce(
     for name in wanted:
         if name not in STEPS:
             raise ValueError(f"unknown step {name!r}; expected some of {', '.join(STEPS)}")
-    if preset.phantom == "brainweb" and brainweb_dir is None:
+    if preset.phantom == "brainweb" and brainweb_dir is None and "data" in wanted:
         raise BenchError(f"preset {preset.name!r} simulates BrainWeb: pass --brainweb-dir")
     if brainweb_dir is not None and not Path(brainweb_dir).is_dir():
         raise BenchError(f"BrainWeb directory {str(brainweb_dir)!r} does not exist")
