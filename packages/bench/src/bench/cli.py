@@ -381,5 +381,18 @@ def presets_cmd(
 
 
 def main() -> None:
-    """Entry point of the ``bench`` console script."""
-    app()
+    """Entry point of the ``bench`` console script.
+
+    Usage errors (unknown or missing options, bad values) print one line instead of click's
+    usage box, so every bad input ends the same way: ``error: ...`` and a non-zero exit.
+    """
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:  # click's usage errors, vendored by typer
+        if message := error.format_message():  # empty after no_args_is_help printed the help
+            line = f"error: {message} (see 'bench --help')"
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(error.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
