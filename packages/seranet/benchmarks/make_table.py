@@ -35,7 +35,7 @@ def render(runs: list[dict[str, Any]], command: str = "") -> str:
         "# seranet model benchmarks",
         "",
         f"CPU: {machine.get('cpu', {}).get('brand_raw', '?')}, torch threads 2, "
-        f"runs started {', '.join(r.get('datetime', '?')[:19] for r in runs)} UTC.",
+        f"JSON written {', '.join(r.get('datetime', '?')[:19] for r in runs)} UTC.",
         "Minimum over rounds (one warm-up round first).",
         "",
     ]
