@@ -67,7 +67,9 @@ def main() -> None:
         for h, w in sizes:
             for width in widths:
                 model = build_model(
-                    ModelConfig("zero-filling" if name == "unet" else name, width=width)
+                    ModelConfig(
+                        "zero-filling" if name == "unet" else name, width=width, recon_width=width
+                    )
                 ).eval()
                 macs = forward_macs(model, _input(h, w))
                 unet.setdefault((h, w, width), macs)

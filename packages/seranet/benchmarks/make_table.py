@@ -50,7 +50,7 @@ def render(runs: list[dict[str, Any]], command: str = "") -> str:
     ]
     for size, width in configs:
         lines += [
-            f"## {size}, width {width} (recon width 32)",
+            f"## {size}, width {width} (Reg blocks as wide as the UNet's first level)",
             "",
             "| model | train eager | x UNet | train opt | x UNet | infer eager | x UNet | infer opt | x UNet | opt speed-up (train / infer) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -69,7 +69,7 @@ def _input(batch: int, h: int, w: int) -> tuple[ModelInput, torch.Tensor]:
 def _model(name: str, width: int) -> SegmentationModel:
     torch.manual_seed(0)
     return build_model(
-        ModelConfig("zero-filling" if name == "unet" else name, width=width, recon_width=32)
+        ModelConfig("zero-filling" if name == "unet" else name, width=width, recon_width=width)
     )
 
 

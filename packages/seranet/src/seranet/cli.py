@@ -120,7 +120,7 @@ def train(
     ] = 4,
     recon_width: Annotated[
         int, typer.Option("--recon-width", help="Channels inside Reg / AttReg blocks.")
-    ] = 32,
+    ] = 16,
     hard_dc: Annotated[
         bool,
         typer.Option("--hard-dc", help="Hard data consistency instead of the learnable soft one."),

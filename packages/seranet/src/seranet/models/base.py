@@ -73,8 +73,9 @@ class ModelConfig:
     depth: int = 4
     """Number of UNet levels including the bottleneck (the paper's UNet has 5: 64..1024).
     Inputs are padded internally to a multiple of ``2**(depth - 1)``. Unused by SegNetMRI."""
-    recon_width: int = 32
-    """Channels inside the Reg / AttReg blocks (the paper uses 64)."""
+    recon_width: int = 16
+    """Channels inside the Reg / AttReg blocks (the paper uses 64, like its UNet's first level;
+    the default matches ``width``'s default the same way)."""
     soft_dc: bool = True
     """Soft data consistency with a learnable weight (for noisy data); False gives hard DC."""
     num_classes: int = 4
