@@ -59,6 +59,9 @@ def test_reproduce_writes_every_artefact_and_resumes(dataset_dir: Path, tmp_path
     assert sorted(result.seconds) == sorted(steps)
     assert "## Noise robustness" in result.summary
     assert "| seranet-1 | A |" in result.summary
+    assert "### Beside the paper (average Dice)" in result.summary  # noise 10 % and 20 %
+    assert "| type A: every method above Zero-filling |" in result.summary
+    assert "SERANet loses the least Dice from 10 % to 20 % noise" in result.summary
 
     again = Counter()
     reproduce(TINY, tmp_path, steps=steps, device="cpu", progress=False, trainer=again)

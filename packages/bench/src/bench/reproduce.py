@@ -31,6 +31,15 @@ from bench.attention import attention
 from bench.compare import Trainer, compare, versions
 from bench.data import noise_folder, simulate
 from bench.figures import figures
+from bench.paper import (
+    PAPER_TABLE1_DICE,
+    PAPER_TABLE2_DICE,
+    ablation_checks,
+    beside_paper_markdown,
+    checks_markdown,
+    noise_checks,
+    shape_checks,
+)
 from bench.presets import Preset
 from seranet.models import parse_model_name
 
@@ -219,19 +228,35 @@ def _summary(out: Path, preset: Preset, low: float, high: float) -> str:
         "times: `reproduce.json`.",
         "",
     ]
-    for name, what in (("table1", f"Table 1 ({round(100 * low)} % noise)"),
-                       ("table2", f"Table 2 ({round(100 * high)} % noise)")):  # fmt: skip
-        md = out / name / "table.md"
-        if md.is_file():
-            parts += [f"## {what}", "", md.read_text(encoding="utf-8"), ""]
+    papers = {"table1": PAPER_TABLE1_DICE, "table2": PAPER_TABLE2_DICE}
+    paper_noise = {"table1": 0.10, "table2": 0.20}
+    for name, noise, what in (("table1", low, f"Table 1 ({round(100 * low)} % noise)"),
+                              ("table2", high, f"Table 2 ({round(100 * high)} % noise)")):  # fmt: skip
+        md, js = out / name / "table.md", out / name / "table.json"
+        if not md.is_file() or not js.is_file():
+            continue
+        rows = read_json(js)
+        paper = papers[name] if abs(noise - paper_noise[name]) < 1e-9 else None
+        parts += [f"## {what}", "", md.read_text(encoding="utf-8"), ""]
+        if paper is not None:
+            parts += [
+                "### Beside the paper (average Dice)",
+                "",
+                beside_paper_markdown(rows, paper),
+                "",
+            ]
+        parts += ["### The paper's claims here", "", checks_markdown(shape_checks(rows, paper)), ""]
     t1, t2 = out / "table1" / "table.json", out / "table2" / "table.json"
     if t1.is_file() and t2.is_file():
         drops = noise_drop(read_json(t1), read_json(t2))
-        parts += ["## Noise robustness", "", _drop_markdown(drops, low, high), ""]
+        parts += ["## Noise robustness", "", _drop_markdown(drops, low, high), "",
+                  checks_markdown(noise_checks(drops)), ""]  # fmt: skip
     ab = out / "ablation" / "ablation.md"
     if ab.is_file():
+        points = read_json(out / "ablation" / "ablation.json")["points"]
         parts += ["## Dice vs reconstruction blocks (Fig. 6)", "", ab.read_text(encoding="utf-8"),
-                  "", "![ablation](ablation/ablation.png)", ""]  # fmt: skip
+                  "", checks_markdown(ablation_checks(points)), "",
+                  "![ablation](ablation/ablation.png)", ""]  # fmt: skip
     for png in sorted((out / "figures").glob("*.png")) if (out / "figures").is_dir() else []:
         parts += [f"![{png.stem}](figures/{png.name})", ""]
     if (out / "attention" / "attention.png").is_file():

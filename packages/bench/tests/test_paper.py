@@ -1,0 +1,142 @@
+"""The paper's numbers, the side-by-side table and the claim checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.paper import (
+    PAPER_TABLE1_DICE,
+    PAPER_TABLE2_DICE,
+    ablation_checks,
+    beside_paper_markdown,
+    checks_markdown,
+    noise_checks,
+    shape_checks,
+)
+from bench.tables import RunScores, gap_recovered, make_rows
+
+
+def _scores(method: str, recon_type: str | None, avg: float, seed: int = 0) -> RunScores:
+    dice = {"csf": avg - 0.01, "gm": avg + 0.02, "wm": avg - 0.01}
+    dist = {"csf": 4.0, "gm": 4.0, "wm": 4.0}
+    return RunScores(method, recon_type, seed, dice, dist, dist)
+
+
+def _table(avg: dict[tuple[str, str | None], float | list[float]]) -> list[dict]:
+    scores = []
+    for (method, t), value in avg.items():
+        for seed, v in enumerate(value if isinstance(value, list) else [value]):
+            scores.append(_scores(method, t, v, seed))
+    return make_rows(scores)
+
+
+GOOD = {
+    ("fully-sampled", None): 0.90,
+    ("zero-filling", None): 0.70,
+    ("segnetmri", None): 0.75,
+    ("two-step", "A"): 0.76,
+    ("joint", "A"): [0.760, 0.762, 0.758],
+    ("seranet-1", "A"): 0.80,
+    ("seranet-2", "A"): 0.81,
+    ("seranet-3", "A"): [0.820, 0.821, 0.819],
+    ("seranet-3++", "A"): [0.84, 0.84, 0.84],
+}
+
+
+def _verdicts(checks) -> dict[str, bool | None]:
+    return {c.claim: c.holds for c in checks}
+
+
+def test_table2_averages_reproduce_the_printed_ones():
+    # the paper prints these two averages of Table 2; the rest are computed the same way
+    assert PAPER_TABLE2_DICE[("fully-sampled", None)] == pytest.approx(0.8922, abs=5e-5)
+    assert PAPER_TABLE2_DICE[("zero-filling", None)] == pytest.approx(0.7945, abs=5e-5)
+
+
+def test_paper_headline_gap_is_67_and_69_percent():
+    zf, fs = PAPER_TABLE1_DICE[("zero-filling", None)], PAPER_TABLE1_DICE[("fully-sampled", None)]
+    a = gap_recovered(PAPER_TABLE1_DICE[("seranet-3++", "A")], zf, fs)
+    b = gap_recovered(PAPER_TABLE1_DICE[("seranet-3++", "B")], zf, fs)
+    assert round(100 * a) == 67
+    assert round(100 * b) == 69
+
+
+def test_every_claim_holds_on_a_table_with_the_papers_shape():
+    checks = shape_checks(_table(GOOD), {("fully-sampled", None): 0.9, ("zero-filling", None): 0.7,
+                                         ("seranet-3++", "A"): 0.8})  # fmt: skip
+    verdicts = _verdicts(checks)
+    assert len(verdicts) == 8
+    assert all(verdicts.values()), verdicts
+    gap = next(c for c in checks if "share of the gap" in c.claim)
+    assert gap.evidence == "ours 70 %, paper 50 %"
+
+
+def test_a_broken_ordering_is_reported_with_the_offending_method():
+    table = dict(GOOD)
+    table[("seranet-2", "A")] = 0.69  # below Zero-filling
+    table[("seranet-3++", "A")] = [0.81, 0.81, 0.81]  # below SERANet-3
+    checks = shape_checks(_table(table))
+    verdicts = _verdicts(checks)
+    assert verdicts["type A: every method above Zero-filling"] is False
+    assert verdicts["type A: SERANet-3++ >= SERANet-3"] is False
+    assert verdicts["type A: seranet-2 above Joint, Two-step and SegNetMRI"] is False
+    assert verdicts["type A: seranet-1 above Joint, Two-step and SegNetMRI"] is True
+    below = next(c for c in checks if c.claim == "type A: every method above Zero-filling")
+    assert "seranet-2 (A) 0.6900" in below.evidence
+    assert not any("share of the gap" in c for c in verdicts)  # no paper given
+
+
+def test_seed_spread_decides_whether_seranet_beats_joint():
+    table = dict(GOOD)
+    claim = "type A: SERANet-3 above Joint beyond seed spread"
+    assert _verdicts(shape_checks(_table(table)))[claim] is True
+    table[("seranet-3", "A")] = [0.70, 0.86, 0.90]  # higher mean, but a wide spread
+    assert _verdicts(shape_checks(_table(table)))[claim] is False
+    table[("seranet-3", "A")] = 0.9  # a single seed: no spread to compare with
+    assert claim not in _verdicts(shape_checks(_table(table)))
+
+
+def test_noise_checks_name_the_method_losing_least():
+    drops = [
+        {"method": "zero-filling", "recon_type": None, "drop": 0.001},
+        {"method": "segnetmri", "recon_type": None, "drop": 0.05},
+        {"method": "joint", "recon_type": "B", "drop": 0.03},
+        {"method": "seranet-3", "recon_type": "B", "drop": 0.02},
+    ]
+    (check,) = noise_checks(drops)
+    assert check.holds is True
+    assert "joint +0.0300" in check.evidence
+    drops[2]["drop"] = 0.01
+    assert noise_checks(drops)[0].holds is False
+
+
+def test_ablation_checks_judge_rising_dice_per_method():
+    def point(method, k, avg, note=None):
+        p = {"method": method, "recon_type": "A", "recon_blocks": k, "dice": {"avg": avg}}
+        return {**p, "note": note} if note else p
+
+    points = [
+        point("joint", 1, 0.70), point("joint", 3, 0.72), point("joint", 5, 0.71),
+        point("seranet-3", 1, 0.74), point("seranet-3", 3, 0.73), point("seranet-3", 5, 0.72),
+        point("zero-filling", 1, 0.6, note="no reconstruction module: independent of K"),
+    ]  # fmt: skip
+    verdicts = {c.claim: (c.holds, c.evidence) for c in ablation_checks(points)}
+    assert set(verdicts) == {
+        "joint (A): Dice rises from K=1 to K=5",
+        "seranet-3 (A): Dice rises from K=1 to K=5",
+    }
+    assert verdicts["joint (A): Dice rises from K=1 to K=5"] == (
+        True,
+        "K=1 0.7000, K=3 0.7200, K=5 0.7100; not every step up",
+    )
+    assert verdicts["seranet-3 (A): Dice rises from K=1 to K=5"][0] is False
+
+
+def test_beside_paper_table_shows_both_columns():
+    text = beside_paper_markdown(_table(GOOD), PAPER_TABLE1_DICE)
+    lines = text.splitlines()
+    assert len(lines) == 2 + len(GOOD)
+    s3pp = next(line for line in lines if line.startswith("| seranet-3++ | A |"))
+    cells = [c.strip() for c in s3pp.strip("|").split("|")]
+    assert cells == ["seranet-3++", "A", "3", "0.8400 ± 0.0000", "0.8839", "70 %", "67 %"]
+    assert "| no |" not in checks_markdown(shape_checks(_table(GOOD)))
