@@ -295,23 +295,29 @@ def checks_markdown(checks: Sequence[Check]) -> str:
 
 
 def beside_paper_markdown(rows: Sequence[dict[str, Any]], paper: dict[Key, float]) -> str:
-    """Our average Dice and gap recovered beside the paper's, per method and Reg type."""
+    """Our Dice per class and average (± std over seeds) and gap recovered beside the paper's."""
     lines = [
-        "| Method | Type | Seeds | Avg Dice (ours) | Avg Dice (paper) | Gap recovered (ours) "
-        "| Gap recovered (paper) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| Method | Type | Seeds | CSF | GM | WM | Avg Dice (ours) | Avg Dice (paper) "
+        "| Gap recovered (ours) | Gap recovered (paper) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in sort_rows(rows):
         key = (row["method"], row["recon_type"])
-        ours = row["dice"]["avg"]
-        std = _std(row)
-        cell = "-" if ours is None else f"{ours:.4f}" + (f" ± {std:.4f}" if std is not None else "")
+        std = row.get("dice_std") or {}
+        cells = []
+        for k in ("csf", "gm", "wm", "avg"):
+            mean = row["dice"][k]
+            spread = std.get(k)
+            cells.append(
+                "-"
+                if mean is None
+                else f"{mean:.4f}" + (f" ± {spread:.4f}" if spread is not None else "")
+            )
         theirs = paper.get(key)
-        gap = row.get("gap_recovered")
-        paper_gap = _paper_gap(paper, *key)
         lines.append(
-            f"| {row['method']} | {row['recon_type'] or '-'} | {row['seeds']} | {cell} | "
-            f"{'-' if theirs is None else f'{theirs:.4f}'} | {_percent(gap)} | "
-            f"{_percent(paper_gap)} |"
+            f"| {row['method']} | {row['recon_type'] or '-'} | {row['seeds']} | "
+            + " | ".join(cells)
+            + f" | {'-' if theirs is None else f'{theirs:.4f}'} | "
+            f"{_percent(row.get('gap_recovered'))} | {_percent(_paper_gap(paper, *key))} |"
         )
     return "\n".join(lines) + "\n"
