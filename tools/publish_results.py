@@ -7,7 +7,8 @@ Usage::
 Copies the tables (Markdown, JSON, CSV), the figures (PNG, GIF), ``summary.md``,
 ``reproduce.json``, every ``preset.json`` and, per training run, its configuration, training
 curve and test scores (``runs/NOISE/RUN/{config.json,metrics.jsonl,test-metrics.json,
-summary.json}``), so each number of a table can be traced to the runs behind it. Never copied:
+summary.json}``, finished and scored runs only), so each number of a table can be traced to
+the runs behind it. Never copied:
 weights, checkpoints and the simulated data (derived from BrainWeb, which is not ours to
 redistribute). Absolute paths inside text files under the source folder's parent are made
 relative to that parent (``/home/me/results-cpu/data`` -> ``results-cpu/data``,
@@ -68,6 +69,8 @@ def publish(source: Path, dest: Path) -> list[Path]:
     copied = []
     for pattern in PATTERNS:
         for path in sorted(source.glob(pattern)):
+            if pattern.startswith("runs/") and not (path.parent / "test-metrics.json").is_file():
+                continue  # a run still training (or not yet scored) is not a result
             data = path.read_bytes()
             if path.suffix in TEXT_SUFFIXES:
                 text = data.decode("utf-8").replace(parent, "")
