@@ -32,6 +32,7 @@ PATTERNS = (
     "table*/table.md",
     "table*/table.json",
     "table*/table.csv",
+    "table*/runs.json",
     "ablation/ablation.md",
     "ablation/ablation.json",
     "ablation/ablation.png",
