@@ -20,10 +20,11 @@ name the machine they were made on. Existing files of the destination are replac
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
+from functools import partial
 from pathlib import Path
+
+from bench._io import atomic_write
 
 PATTERNS = (
     "summary.md",
@@ -49,19 +50,6 @@ PATTERNS = (
 TEXT_SUFFIXES = frozenset({".md", ".json", ".jsonl", ".csv"})
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def publish(source: Path, dest: Path) -> list[Path]:
     """Copy the files of :data:`PATTERNS` from ``source`` to ``dest``; the copied paths."""
     if not (source / "reproduce.json").is_file():
@@ -77,7 +65,7 @@ def publish(source: Path, dest: Path) -> list[Path]:
                 text = data.decode("utf-8").replace(parent, "")
                 data = text.encode("utf-8")
             target = dest / path.relative_to(source)
-            _write_atomic(target, data)
+            atomic_write(target, partial(Path.write_bytes, data=data))
             copied.append(target)
     return copied
 

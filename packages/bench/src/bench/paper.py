@@ -30,6 +30,7 @@ __all__ = [
     "beside_paper_markdown",
     "checks_markdown",
     "noise_checks",
+    "paper_dice",
     "shape_checks",
 ]
 
@@ -77,6 +78,15 @@ PAPER_TABLE2_DICE: dict[Key, float] = {
 }
 """Average Dice of the paper's Table 2 (20 % noise): the mean of its CSF, GM and WM Dice."""
 
+
+def paper_dice(noise: float) -> dict[Key, float] | None:
+    """The paper's average Dice at noise level ``noise`` (Table 1: 0.10, Table 2: 0.20), else None."""
+    for level, table in ((0.10, PAPER_TABLE1_DICE), (0.20, PAPER_TABLE2_DICE)):
+        if abs(noise - level) < 1e-9:
+            return table
+    return None
+
+
 SERANET_METHODS = ("seranet-1", "seranet-2", "seranet-3", "seranet-3++")
 """Our method's variants in the tables."""
 BASELINES = ("two-step", "joint", "segnetmri")
@@ -95,7 +105,7 @@ class Check:
     """The numbers the verdict rests on."""
 
 
-def _avg(rows: Sequence[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+def _rows_by_key(rows: Sequence[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
     return {(r["method"], r["recon_type"]): r for r in rows if r["dice"]["avg"] is not None}
 
 
@@ -140,7 +150,7 @@ def shape_checks(
     * SERANet-3++ recovering at least the paper's share of the Zero-filling -> Fully-sampled gap
       (when ``paper`` is given: 67 % type A, 69 % type B in Table 1).
     """
-    by_key = _avg(rows)
+    by_key = _rows_by_key(rows)
     fs, zf = by_key.get(("fully-sampled", None)), by_key.get(("zero-filling", None))
     checks: list[Check] = []
     for t in _types(rows):

@@ -32,12 +32,11 @@ from bench.compare import Trainer, compare, versions
 from bench.data import noise_folder, simulate
 from bench.figures import figures
 from bench.paper import (
-    PAPER_TABLE1_DICE,
-    PAPER_TABLE2_DICE,
     ablation_checks,
     beside_paper_markdown,
     checks_markdown,
     noise_checks,
+    paper_dice,
     shape_checks,
 )
 from bench.presets import Preset
@@ -228,15 +227,14 @@ def _summary(out: Path, preset: Preset, low: float, high: float) -> str:
         "times: `reproduce.json`.",
         "",
     ]
-    papers = {"table1": PAPER_TABLE1_DICE, "table2": PAPER_TABLE2_DICE}
-    paper_noise = {"table1": 0.10, "table2": 0.20}
+    tables: dict[str, Any] = {}
     for name, noise, what in (("table1", low, f"Table 1 ({round(100 * low)} % noise)"),
                               ("table2", high, f"Table 2 ({round(100 * high)} % noise)")):  # fmt: skip
         md, js = out / name / "table.md", out / name / "table.json"
         if not md.is_file() or not js.is_file():
             continue
-        rows = read_json(js)
-        paper = papers[name] if abs(noise - paper_noise[name]) < 1e-9 else None
+        rows = tables[name] = read_json(js)
+        paper = paper_dice(noise)
         parts += [f"## {what}", "", md.read_text(encoding="utf-8"), ""]
         if paper is not None:
             parts += [
@@ -246,9 +244,8 @@ def _summary(out: Path, preset: Preset, low: float, high: float) -> str:
                 "",
             ]
         parts += ["### The paper's claims here", "", checks_markdown(shape_checks(rows, paper)), ""]
-    t1, t2 = out / "table1" / "table.json", out / "table2" / "table.json"
-    if t1.is_file() and t2.is_file():
-        drops = noise_drop(read_json(t1), read_json(t2))
+    if "table1" in tables and "table2" in tables:
+        drops = noise_drop(tables["table1"], tables["table2"])
         parts += ["## Noise robustness", "", _drop_markdown(drops, low, high), "",
                   checks_markdown(noise_checks(drops)), ""]  # fmt: skip
     ab = out / "ablation" / "ablation.md"
