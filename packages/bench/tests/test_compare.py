@@ -116,6 +116,8 @@ def _invoke(*args: str) -> Any:
         (["--preset", "smoke", "--methods", "joint,unet"], "unknown model 'unet'"),
         (["--preset", "smoke", "--recon-types", "A,C"], "unknown reconstruction type 'C'"),
         (["--preset", "smoke", "--seeds", "0"], "seeds must be >= 1"),
+        (["--preset", "smoke", "--epochs", "0"], "epochs must be a positive integer; got 0"),
+        (["--preset", "smoke", "--pretrain-epochs", "-1"], "pretrain_epochs must be a positive"),
     ],
 )
 def test_bad_options_give_one_line_errors_and_no_files(
@@ -165,3 +167,17 @@ def test_a_run_folder_trained_otherwise_is_an_error(dataset_dir: Path, tmp_path:
     with pytest.raises(ValueError, match="config differs in epochs"):
         compare(dataset_dir, tmp_path, other, methods=["zero-filling"], device="cpu",
                 progress=False)  # fmt: skip
+
+
+def test_cli_epochs_override_trains_that_many_and_says_so(
+    dataset_dir: Path, tmp_path: Path
+) -> None:
+    result = _invoke(
+        "compare", "--data", str(dataset_dir), "--out", str(tmp_path), "--preset", "smoke",
+        "--methods", "zero-filling", "--epochs", "2", "--quiet", "--device", "cpu", "--jobs", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    preset = json.loads((tmp_path / "preset.json").read_text())["preset"]
+    assert (preset["name"], preset["epochs"]) == ("smoke+epochs=2", 2)
+    lines = (tmp_path / "runs" / "zero-filling_s0" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]

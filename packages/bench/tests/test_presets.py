@@ -60,3 +60,15 @@ def test_unknown_preset_names_the_choices() -> None:
 def test_invalid_presets_are_refused(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SMOKE.replace(**change)
+
+
+def test_overrides_apply_validate_and_rename() -> None:
+    assert SMOKE.with_overrides(epochs=None, pretrain_epochs=None) is SMOKE
+    longer = CPU.with_overrides(epochs=16, pretrain_epochs=None)
+    assert (longer.name, longer.epochs, longer.pretrain_epochs) == ("cpu+epochs=16", 16, 4)
+    assert longer.replace(name="cpu", epochs=8) == CPU
+    both = SMOKE.with_overrides(epochs=3, pretrain_epochs=2)
+    assert both.name == "smoke+epochs=3,pretrain_epochs=2"
+    assert (both.epochs, both.pretrain_epochs) == (3, 2)
+    with pytest.raises(ValueError, match="epochs must be a positive integer; got 0"):
+        SMOKE.with_overrides(epochs=0)

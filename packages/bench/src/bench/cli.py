@@ -66,8 +66,8 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def _preset(name: str) -> Preset:
-    return get_preset(name)
+def _preset(name: str, epochs: int | None = None, pretrain_epochs: int | None = None) -> Preset:
+    return get_preset(name).with_overrides(epochs=epochs, pretrain_epochs=pretrain_epochs)
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
@@ -85,6 +85,16 @@ def _ints(text: str, what: str) -> tuple[int, ...]:
 PresetOpt = Annotated[str, typer.Option("--preset", help=f"One of {', '.join(PRESETS)}.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
+EpochsOpt = Annotated[
+    int | None,
+    typer.Option("--epochs", help="Epochs of the train / finetune stages (default: the preset's)."),
+]
+PretrainEpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--pretrain-epochs", help="Epochs of pre-training stages (default: the preset's)."
+    ),
+]
 JobsOpt = Annotated[
     int,
     typer.Option(
@@ -126,6 +136,8 @@ def compare_cmd(
     runs: Annotated[
         Path | None, typer.Option("--runs", help="Run folders (default OUT/runs).")
     ] = None,
+    epochs: EpochsOpt = None,
+    pretrain_epochs: PretrainEpochsOpt = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
@@ -137,7 +149,7 @@ def compare_cmd(
         result = compare(
             data,
             out,
-            _preset(preset),
+            _preset(preset, epochs, pretrain_epochs),
             methods=methods.split(",") if methods is not None else None,
             recon_types=recon_types.split(",") if recon_types is not None else None,
             seeds=seeds,
@@ -210,6 +222,8 @@ def ablate_cmd(
     runs: Annotated[
         Path | None, typer.Option("--runs", help="Run folders (default OUT/runs).")
     ] = None,
+    epochs: EpochsOpt = None,
+    pretrain_epochs: PretrainEpochsOpt = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
@@ -221,7 +235,7 @@ def ablate_cmd(
         result = ablate_blocks(
             data,
             out,
-            _preset(preset),
+            _preset(preset, epochs, pretrain_epochs),
             blocks=parse_blocks(blocks) if blocks is not None else None,
             methods=methods.split(",") if methods is not None else None,
             recon_types=recon_types.split(",") if recon_types is not None else None,

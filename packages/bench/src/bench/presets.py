@@ -174,6 +174,15 @@ class Preset:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
+    def with_overrides(self, **changes: Any) -> Preset:
+        """A copy with the non-None ``changes`` applied and named after them (``cpu+epochs=16``),
+        so every table and ``preset.json`` made with it says it is not the preset as shipped."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        if not given:
+            return self
+        suffix = ",".join(f"{k}={v}" for k, v in given.items())
+        return self.replace(name=f"{self.name}+{suffix}", **given)
+
 
 def _positive(name: str, value: Any) -> None:
     if int(value) != value or value < 1:
