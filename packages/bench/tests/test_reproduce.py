@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bench.cli import app
 from bench.data import noise_folder, simulate
 from bench.presets import SMOKE
-from bench.reproduce import STEPS, noise_drop, reproduce
+from bench.reproduce import STEPS, noise_drop, reproduce, seed_matched
 from seranet.train import RunSummary
 from seranet.train import train as seranet_train
 
@@ -85,6 +85,38 @@ def test_noise_drop_pairs_rows_by_method_and_type() -> None:
     ]
     assert drops[0]["drop"] == pytest.approx(0.05)
     assert drops[1]["drop"] == pytest.approx(0.1)
+
+
+def _scored_run(root: Path, name: str, dice: float) -> None:
+    classes = {c: {"dice": dice, "hd_mm": 1.0, "hd95_mm": 1.0} for c in ("CSF", "GM", "WM")}
+    (root / name).mkdir(parents=True)
+    (root / name / "test-metrics.json").write_text(json.dumps({"per_class": classes}))
+
+
+def test_seed_matched_compares_the_same_seeds_when_their_runs_are_at_hand(tmp_path: Path) -> None:
+    def row(method: str, seeds: int, dice: float) -> dict[str, Any]:
+        return {"method": method, "recon_type": "B", "seeds": seeds, "dice": {"avg": dice}}
+
+    def run(method: str, seed: int) -> dict[str, Any]:
+        path = f"elsewhere/runs/noise10/{method}_B_k3_s{seed}"  # moved: found by name
+        return {"run": path, "method": method, "recon_type": "B", "recon_blocks": 3, "seed": seed}
+
+    low_rows = [row("joint", 3, 0.70), row("seranet-3", 3, 0.72), row("two-step", 1, 0.69)]
+    low_runs = [run(m, s) for m in ("joint", "seranet-3") for s in (0, 1, 2)]
+    low_runs.append(run("two-step", 0))
+    high_runs = [run("joint", 0), run("seranet-3", 0), run("two-step", 0)]
+    _scored_run(tmp_path, "joint_B_k3_s0", 0.66)  # seranet-3's seed-0 run is gone
+    matched = seed_matched(low_rows, low_runs, high_runs, tmp_path)
+    assert [(r["method"], r["seeds"]) for r in matched] == [
+        ("joint", 1),
+        ("seranet-3", 3),
+        ("two-step", 1),
+    ]
+    assert matched[0]["dice"]["avg"] == pytest.approx(0.66)
+    assert matched[1:] == low_rows[1:]
+    drops = noise_drop(matched, [row("joint", 1, 0.60), row("seranet-3", 1, 0.70)])
+    assert [(d["seeds_low"], d["seeds_high"]) for d in drops] == [(1, 1), (3, 1)]
+    assert drops[0]["drop"] == pytest.approx(0.06)
 
 
 @pytest.mark.parametrize(

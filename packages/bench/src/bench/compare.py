@@ -73,6 +73,7 @@ __all__ = [
     "plan_runs",
     "run_one",
     "run_specs",
+    "saved_scores",
     "train_config",
     "versions",
     "write_table",
@@ -252,6 +253,12 @@ def _scores_from_json(data: dict[str, Any], spec: RunSpec) -> RunScores:
     return RunScores(
         spec.method, spec.recon_type, spec.seed, pick("dice"), pick("hd_mm"), pick("hd95_mm")
     )
+
+
+def saved_scores(run_dir: Path, spec: RunSpec) -> RunScores | None:
+    """The test scores a finished run cached in ``RUN/test-metrics.json``; None without them."""
+    path = run_dir / METRICS_FILE
+    return _scores_from_json(read_json(path), spec) if path.is_file() else None
 
 
 RELATIVE_COST: dict[str, float] = {
