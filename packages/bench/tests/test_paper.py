@@ -145,3 +145,29 @@ def test_beside_paper_table_shows_both_columns():
     joint = next(line for line in lines if line.startswith("| joint | A |"))
     assert "| 0.7600 ± 0.0020 | 0.8566 | 30 % | 46 % |" in joint
     assert "| no |" not in checks_markdown(shape_checks(_table(GOOD)))
+
+
+def test_ablation_checks_judge_seranet_against_the_baselines_and_b_against_a():
+    def point(method, t, k, avg):
+        return {"method": method, "recon_type": t, "recon_blocks": k, "dice": {"avg": avg}}
+
+    points = [
+        point("two-step", "A", 1, 0.70), point("two-step", "A", 3, 0.71),
+        point("joint", "A", 1, 0.69), point("joint", "A", 3, 0.73),
+        point("seranet-3", "A", 1, 0.72), point("seranet-3", "A", 3, 0.72),
+        point("two-step", "B", 1, 0.71), point("two-step", "B", 3, 0.72),
+        point("joint", "B", 1, 0.70), point("joint", "B", 3, 0.71),
+        point("seranet-3", "B", 1, 0.73), point("seranet-3", "B", 3, 0.74),
+    ]  # fmt: skip
+    verdicts = {c.claim: (c.holds, c.evidence) for c in ablation_checks(points)}
+    assert verdicts["type A: SERANet-3 above Two-step and Joint at every K"] == (
+        False,
+        "K=1 0.7200 vs 0.7000, K=3 0.7200 vs 0.7300",
+    )
+    assert verdicts["type B: SERANet-3 above Two-step and Joint at every K"][0] is True
+    assert verdicts["two-step: type B above type A at every K"][0] is True
+    assert verdicts["joint: type B above type A at every K"] == (
+        False,
+        "K=1 B 0.7000 vs A 0.6900, K=3 B 0.7100 vs A 0.7300",
+    )
+    assert verdicts["seranet-3: type B above type A at every K"][0] is True

@@ -266,10 +266,12 @@ def noise_checks(drops: Sequence[dict[str, Any]]) -> list[Check]:
 
 
 def ablation_checks(points: Sequence[dict[str, Any]]) -> list[Check]:
-    """Per method and Reg type with a reconstruction module: average Dice does not fall as K grows.
+    """The claims of the paper's section 4.3 (Fig. 6) on the ablation's average Dice.
 
-    ``points`` is ``ablation.json``'s ``points``. Rising is judged on the end points (largest
-    K against smallest) and on every step; both are reported.
+    ``points`` is ``ablation.json``'s ``points``. Per method and Reg type with a reconstruction
+    module: Dice rises with K, judged on the end points (largest K against smallest) and on
+    every step, both reported. Per Reg type: SERANet-3 is above Two-step and Joint at every K.
+    Per method: type B (encoder-decoder) is above type A at every K.
     """
     series: dict[Key, list[tuple[int, float]]] = {}
     for p in points:
@@ -290,6 +292,39 @@ def ablation_checks(points: Sequence[dict[str, Any]]) -> list[Check]:
                 f"{method} ({t}): Dice rises from K={values[0][0]} to K={values[-1][0]}",
                 values[-1][1] > values[0][1],
                 text + ("; every step up" if all(s > 0 for s in steps) else "; not every step up"),
+            )
+        )
+    return checks + _ablation_order_checks(series)
+
+
+def _ablation_order_checks(series: dict[Key, list[tuple[int, float]]]) -> list[Check]:
+    """SERANet-3 above Two-step and Joint per type and K; type B above type A per method and K."""
+    at = {key: dict(values) for key, values in series.items()}
+    checks = []
+    for t in sorted({t for _, t in at if t is not None}):
+        ours, others = at.get(("seranet-3", t)), [at.get((m, t)) for m in ("two-step", "joint")]
+        if ours is None or any(o is None for o in others):
+            continue
+        ks = sorted(set(ours).intersection(*[set(o) for o in others if o is not None]))
+        if not ks:
+            continue
+        best = {k: max(o[k] for o in others if o is not None) for k in ks}
+        checks.append(
+            Check(
+                f"type {t}: SERANet-3 above Two-step and Joint at every K",
+                all(ours[k] > best[k] for k in ks),
+                ", ".join(f"K={k} {ours[k]:.4f} vs {best[k]:.4f}" for k in ks),
+            )
+        )
+    for method in sorted({m for m, _ in at}):
+        a, b = at.get((method, "A")), at.get((method, "B"))
+        if a is None or b is None or not (ks := sorted(set(a) & set(b))):
+            continue
+        checks.append(
+            Check(
+                f"{method}: type B above type A at every K",
+                all(b[k] > a[k] for k in ks),
+                ", ".join(f"K={k} B {b[k]:.4f} vs A {a[k]:.4f}" for k in ks),
             )
         )
     return checks
