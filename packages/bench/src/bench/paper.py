@@ -302,13 +302,12 @@ def _ablation_order_checks(series: dict[Key, list[tuple[int, float]]]) -> list[C
     at = {key: dict(values) for key, values in series.items()}
     checks = []
     for t in sorted({t for _, t in at if t is not None}):
-        ours, others = at.get(("seranet-3", t)), [at.get((m, t)) for m in ("two-step", "joint")]
-        if ours is None or any(o is None for o in others):
+        ours, step, joint = (at.get((m, t)) for m in ("seranet-3", "two-step", "joint"))
+        if ours is None or step is None or joint is None:
             continue
-        ks = sorted(set(ours).intersection(*[set(o) for o in others if o is not None]))
-        if not ks:
+        if not (ks := sorted(set(ours) & set(step) & set(joint))):
             continue
-        best = {k: max(o[k] for o in others if o is not None) for k in ks}
+        best = {k: max(step[k], joint[k]) for k in ks}
         checks.append(
             Check(
                 f"type {t}: SERANet-3 above Two-step and Joint at every K",

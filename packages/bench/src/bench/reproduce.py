@@ -77,18 +77,13 @@ def seed_matched(
     """
     wanted: dict[tuple[str, str | None], set[int]] = {}
     for r in high_runs:
-        wanted.setdefault((r["method"], r["recon_type"]), set()).add(int(r["seed"]))
+        wanted.setdefault((r["method"], r["recon_type"]), set()).add(r["seed"])
     out = []
     for row in low_rows:
-        seeds = wanted.get((row["method"], row["recon_type"]))
-        runs = [
-            r
-            for r in low_runs
-            if (r["method"], r["recon_type"]) == (row["method"], row["recon_type"])
-            and seeds is not None
-            and int(r["seed"]) in seeds
-        ]
-        if seeds is None or row["seeds"] == len(runs) or len(runs) != len(seeds):
+        key = (row["method"], row["recon_type"])
+        seeds = wanted.get(key, set())
+        runs = [r for r in low_runs if (r["method"], r["recon_type"]) == key and r["seed"] in seeds]
+        if not seeds or row["seeds"] == len(runs) or len(runs) != len(seeds):
             out.append(row)
             continue
         scores = [
@@ -132,7 +127,6 @@ def noise_drop(
 def _drop_markdown(drops: Sequence[dict[str, Any]], low: float, high: float) -> str:
     lines = [
         f"### Average Dice at {round(100 * low)} % and {round(100 * high)} % noise",
-        "",
         "",
         "Seeds: training seeds behind each side (the same seeds where the runs are at hand; a",
         "mean over more seeds at the low level where they are not).",
