@@ -13,9 +13,10 @@ import torch
 from bench._io import BenchError, read_json
 from bench._render import magnitude
 from bench.presets import RECON_FREE
-from seranet.data import SliceDataset, inspect_subject, split_subjects
+from seranet.data import split_subjects
 from seranet.evaluate import iterate_predictions
-from seranet.train import RunPaths, TrainConfig, build_mask, load_run, resolve_device
+from seranet.inputs import evaluation_dataset
+from seranet.train import RunPaths, TrainConfig, load_run, resolve_device
 
 __all__ = [
     "RunInfo",
@@ -139,8 +140,7 @@ def predict_subject(
     loaded = load_run(run.path, dev)
     config = loaded.config
     path = subject_file(config, data_dir, subject)
-    mask = build_mask(config, inspect_subject(path, check_values=False).shape[1])
-    dataset = SliceDataset([path], mask, seed=config.seed)
+    dataset = evaluation_dataset([path], config)
     parts: dict[str, list[np.ndarray]] = {
         k: [] for k in ("image", "zf", "fs", "labels", "pred", "probs")
     }

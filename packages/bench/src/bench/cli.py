@@ -250,6 +250,50 @@ def ablate_cmd(
     console.print(f"wrote {result.json_path} and {result.png_path}")
 
 
+@app.command("convergence")
+def convergence_cmd(
+    data: DataOpt,
+    out: OutOpt,
+    preset: PresetOpt = "cpu",
+    recipes: Annotated[
+        str | None,
+        typer.Option("--recipes", help="Training recipes, e.g. preset,hold-step,cosine (default: all)."),
+    ] = None,
+    methods: Annotated[
+        str | None,
+        typer.Option("--methods", help="Comma-separated registry names (default: the study's six)."),
+    ] = None,
+    recon_type: Annotated[
+        str, typer.Option("--recon-type", help="Reg block type of the methods that have one.")
+    ] = "B",
+    device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
+    jobs: JobsOpt = 0,
+) -> None:
+    """Validation Dice against CPU time per method and recipe (no test scoring): JSON, MD, PNG."""
+    from bench.compare import parse_methods, parse_recon_types
+    from bench.convergence import RECIPES, STUDY_METHODS, convergence_study, parse_recipes
+
+    with _user_errors():
+        chosen = parse_recipes(recipes) if recipes is not None else tuple(RECIPES.values())
+        names = parse_methods(methods) if methods is not None else STUDY_METHODS
+        (kind,) = parse_recon_types(recon_type)
+        convergence_study(
+            data,
+            out,
+            get_preset(preset),
+            recipes=chosen,
+            methods=names,
+            recon_type=kind,
+            device=device,
+            jobs=_jobs(jobs, device),
+            progress=not quiet,
+            console=console,
+        )
+    out_console.print((out / "convergence.md").read_text(encoding="utf-8"))
+    console.print(f"wrote {out / 'convergence.json'} and {out / 'convergence.png'}")
+
+
 @app.command("attention")
 def attention_cmd(
     run: Annotated[Path, typer.Option("--run", help="A finished seranet-N run.")],

@@ -131,8 +131,8 @@ class RunOutcome:
     """``trained`` (started here), ``resumed`` (continued from a checkpoint) or ``skipped``."""
     seconds: float
     """Wall time spent on it in this call (training and scoring)."""
-    scores: RunScores
-    """Its test scores."""
+    scores: RunScores | None
+    """Its test scores (None when the caller asked for no test scoring)."""
 
 
 @dataclass(frozen=True)
@@ -206,9 +206,13 @@ def train_config(preset: Preset, spec: RunSpec, data_dir: Path, device: str) -> 
         batch_size=preset.batch_size,
         lr=preset.lr,
         lr_step=preset.lr_step,
+        lr_schedule=preset.lr_schedule,
+        lr_hold=preset.lr_hold,
+        warmup_epochs=preset.warmup_epochs,
         sampling=preset.sampling,
         center_lines=preset.center_lines,
         seed=spec.seed,
+        eval_seed=preset.eval_seed,
         device=device,
         split=SplitConfig(*preset.split),
     )
@@ -305,10 +309,12 @@ def run_one(
     threads: int | None = None,
     epoch_lines: bool = False,
     parent_pid: int | None = None,
+    score_test: bool = True,
 ) -> RunOutcome:
     """Train (or resume, or skip) and score one run.
 
-    ``threads`` sets torch's thread count; ``epoch_lines`` prints one plain line per finished
+    With ``score_test=False`` the test split is not touched (studies that choose a recipe on
+    validation data). ``threads`` sets torch's thread count; ``epoch_lines`` prints one plain line per finished
     epoch to stderr (what worker processes show instead of progress bars); with ``parent_pid``
     the run stops after its next epoch checkpoint once that process has gone (a worker whose
     ``compare`` was killed does not train on as an orphan; the run resumes next time).
@@ -340,6 +346,8 @@ def run_one(
 
         extra["on_epoch_end"] = line
     summary = train(config, run_dir, resume=True, progress=progress, console=console, **extra)
+    if not score_test:
+        return RunOutcome(spec, run_dir, status, time.perf_counter() - start, None)
     metrics_path = run_dir / METRICS_FILE
     if summary.skipped and metrics_path.is_file():
         data_json = read_json(metrics_path)
@@ -347,7 +355,7 @@ def run_one(
         result = evaluate(
             run_dir, data, split="test", device=device, progress=progress, console=console
         )
-        data_json = result.to_dict(per_slice=False)
+        data_json = result.to_dict(per_slice=True)
         atomic_write_json(metrics_path, data_json)
     scores = _scores_from_json(data_json, spec)
     return RunOutcome(spec, run_dir, status, time.perf_counter() - start, scores)
@@ -374,71 +382,93 @@ def plan_runs(
     when the machine is shared), longest runs first; workers show no progress bars, only a
     line per finished run.
     """
+    data = check_data(data_dir, preset)
+    root = Path(runs_dir)
+    items = [RunJob(spec, preset, root) for spec in specs]
+    return run_jobs(
+        items, data, device=device, progress=progress, console=console, trainer=trainer,
+        label=label, jobs=jobs,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One run to train: its spec, the preset it is trained under and the folder of its runs."""
+
+    spec: RunSpec
+    """The run."""
+    preset: Preset
+    """Training settings."""
+    root: Path
+    """The run goes to ``root / spec.name``."""
+
+    @property
+    def run_dir(self) -> Path:
+        """The run's folder."""
+        return self.root / self.spec.name
+
+
+def run_jobs(
+    items: Sequence[RunJob],
+    data: Path,
+    *,
+    device: str = "auto",
+    progress: bool = True,
+    console: Console | None = None,
+    trainer: Trainer | None = None,
+    label: str = "",
+    jobs: int = 1,
+    score_test: bool = True,
+) -> list[RunOutcome]:
+    """Train (or resume, or skip) and, with ``score_test``, score each of ``items``; the
+    outcomes in ``items`` order (see :func:`plan_runs` for ``jobs``)."""
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1; got {jobs}")
     console = console or Console(stderr=True)
-    data = check_data(data_dir, preset)
-    root = Path(runs_dir)
-    todo = [s for s in specs if _status(root / s.name) != "skipped"]
+    todo = [j for j in items if _status(j.run_dir) != "skipped"]
     if jobs == 1 or trainer is not None or len(todo) <= 1:
         outcomes: list[RunOutcome] = []
-        for i, spec in enumerate(specs, 1):
+        for i, job in enumerate(items, 1):
             if progress:
                 verb = {"skipped": "done", "resumed": "resuming", "trained": "training"}
-                status = verb[_status(root / spec.name)]
-                console.print(f"[bold]{label}[{i}/{len(specs)}][/bold] {spec.label}: {status}")
-            outcomes.append(run_one(spec, preset, data, root, device, progress, console, trainer))
+                status = verb[_status(job.run_dir)]
+                console.print(f"[bold]{label}[{i}/{len(items)}][/bold] {job.spec.label}: {status}")
+            outcomes.append(
+                run_one(
+                    job.spec, job.preset, data, job.root, device=device, progress=progress,
+                    console=console, trainer=trainer, score_test=score_test,
+                )  # fmt: skip
+            )
         return outcomes
-    return _parallel(specs, preset, data, root, device, progress, console, label, jobs)
-
-
-def _parallel(
-    specs: Sequence[RunSpec],
-    preset: Preset,
-    data: Path,
-    root: Path,
-    device: str,
-    progress: bool,
-    console: Console,
-    label: str,
-    jobs: int,
-) -> list[RunOutcome]:
-    done: dict[RunSpec, RunOutcome] = {}
-    order = sorted(specs, key=_cost, reverse=True)
-    ctx = get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+    done: dict[RunJob, RunOutcome] = {}
+    order = sorted(items, key=lambda j: _cost(j.spec) * j.preset.epochs, reverse=True)
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
         futures = {
             pool.submit(
-                run_one,
-                spec,
-                preset,
-                data,
-                root,
-                device,
-                False,
-                None,
-                None,
-                1,
-                progress,
-                os.getpid(),
-            ): spec
-            for spec in order
+                run_one, job.spec, job.preset, data, job.root, device=device, progress=False,
+                threads=1, epoch_lines=progress, parent_pid=os.getpid(), score_test=score_test,
+            ): job  # fmt: skip
+            for job in order
         }
         try:
             for future in as_completed(futures):
                 outcome = future.result()
                 done[futures[future]] = outcome
                 if progress:
-                    dice = outcome.scores.metric("dice")["avg"]
+                    scored = (
+                        ""
+                        if outcome.scores is None
+                        else f", test Dice {outcome.scores.metric('dice')['avg']:.4f}"
+                    )
                     console.print(
-                        f"[bold]{label}[{len(done)}/{len(specs)}][/bold] {outcome.spec.label}: "
-                        f"{outcome.status}, {outcome.seconds:.0f} s, test Dice {dice:.4f}"
+                        f"[bold]{label}[{len(done)}/{len(items)}][/bold] {outcome.spec.label}: "
+                        f"{outcome.status}, {outcome.seconds:.0f} s{scored}"
                     )
         except BaseException:
             for f in futures:
                 f.cancel()
             raise
-    return [done[s] for s in specs]
+    return [done[j] for j in items]
 
 
 def _title(preset: Preset, data: Path, what: str) -> str:

@@ -98,6 +98,12 @@ class Preset:
     """Initial Adam learning rate."""
     lr_step: int = 20
     """Epochs between halvings of the learning rate."""
+    lr_schedule: str = "step"
+    """``step`` or ``cosine`` (see :mod:`seranet.train.schedule`)."""
+    lr_hold: int = 0
+    """Epochs by which the step decays are delayed."""
+    warmup_epochs: int = 0
+    """Epochs of linear learning-rate warm-up per stage."""
     sampling: float = 0.3
     """Fraction of phase-encode lines kept."""
     center_lines: int = 16
@@ -121,7 +127,8 @@ class Preset:
     ablation_recon_types: tuple[str, ...] = RECON_TYPES
     """Reg block types of the Fig. 6 ablation."""
     eval_seed: int = 0
-    """Seed of the fixed test masks: every method and seed is scored on the same inputs."""
+    """Seed of the validation and test masks (``TrainConfig.eval_seed``): every method and
+    seed is validated and scored on the same inputs."""
 
     def __post_init__(self) -> None:
         if self.phantom not in ("procedural", "brainweb"):

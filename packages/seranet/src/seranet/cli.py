@@ -139,8 +139,20 @@ def train(
     ] = 12,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-4,
     lr_step: Annotated[
-        int, typer.Option("--lr-step", help="Epochs between halvings of the learning rate.")
+        int, typer.Option("--lr-step", help="Epochs between decays of the learning rate (step).")
     ] = 20,
+    lr_gamma: Annotated[
+        float, typer.Option("--lr-gamma", help="Decay factor of the step schedule.")
+    ] = 0.5,
+    lr_schedule: Annotated[
+        str, typer.Option("--lr-schedule", help="step or cosine (per stage).")
+    ] = "step",
+    lr_hold: Annotated[
+        int, typer.Option("--lr-hold", help="Epochs by which step decays are delayed.")
+    ] = 0,
+    warmup_epochs: Annotated[
+        int, typer.Option("--warmup-epochs", help="Epochs of linear warm-up per stage.")
+    ] = 0,
     sampling: Annotated[
         float, typer.Option("--sampling", help="Fraction of phase-encode lines kept.")
     ] = 0.3,
@@ -150,7 +162,12 @@ def train(
     mask: Annotated[
         str, typer.Option("--mask", help="Mask name (kspace.masks.MASKS).")
     ] = "gaussian-lines",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of weights, data order and masks.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of weights, data order and training masks.")
+    ] = 0,
+    eval_seed: Annotated[
+        int, typer.Option("--eval-seed", help="Seed of the validation and test masks.")
+    ] = 0,
     split: Annotated[
         str, typer.Option("--split", help="Subjects TRAIN/VAL/TEST (scaled to the directory).")
     ] = "15/2/3",
@@ -198,10 +215,15 @@ def train(
             batch_size=batch_size,
             lr=lr,
             lr_step=lr_step,
+            lr_gamma=lr_gamma,
+            lr_schedule=lr_schedule,
+            lr_hold=lr_hold,
+            warmup_epochs=warmup_epochs,
             sampling=sampling,
             center_lines=center_lines,
             mask=mask,
             seed=seed,
+            eval_seed=eval_seed,
             device=device,
             workers=workers,
             split=SplitConfig(n_train, n_val, n_test),
@@ -255,9 +277,13 @@ def evaluate(
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", help="Slices per batch (default: the run's).")
     ] = None,
+    eval_seed: Annotated[
+        int | None,
+        typer.Option("--eval-seed", help="Seed of the test masks (default: the run's)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Dice, HD and HD95 (pixels and mm) per class on a split, with fixed masks."""
+    """Dice, HD and HD95 (pixels and mm) per class on a split, on the run's evaluation masks."""
     from seranet.evaluate import evaluate as run_evaluation
     from seranet.evaluate import render_table
 
@@ -265,6 +291,8 @@ def evaluate(
         raise _fail(f"output directory {str(out.parent)!r} does not exist")
     if batch_size is not None and batch_size < 1:
         raise _fail(f"--batch-size must be >= 1; got {batch_size}")
+    if eval_seed is not None and eval_seed < 0:
+        raise _fail(f"--eval-seed must be >= 0; got {eval_seed}")
     result = _call(
         lambda: run_evaluation(
             run,
@@ -273,6 +301,7 @@ def evaluate(
             out=out,
             device=device,
             batch_size=batch_size,
+            eval_seed=eval_seed,
             progress=not quiet,
             console=console,
         )
@@ -295,6 +324,10 @@ def predict(
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", help="Slices per batch (default: the run's).")
     ] = None,
+    eval_seed: Annotated[
+        int | None,
+        typer.Option("--eval-seed", help="Seed of the test masks (default: the run's)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Segmentation, class probabilities and recovered image of every slice of one file."""
@@ -302,6 +335,8 @@ def predict(
 
     if batch_size is not None and batch_size < 1:
         raise _fail(f"--batch-size must be >= 1; got {batch_size}")
+    if eval_seed is not None and eval_seed < 0:
+        raise _fail(f"--eval-seed must be >= 0; got {eval_seed}")
     result = _call(
         lambda: run_prediction(
             run,
@@ -311,6 +346,7 @@ def predict(
             probabilities_dtype=probabilities,
             device=device,
             batch_size=batch_size,
+            eval_seed=eval_seed,
             progress=not quiet,
             console=console,
         )

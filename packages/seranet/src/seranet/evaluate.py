@@ -1,7 +1,8 @@
 """Score a finished run on a split: per-slice Dice, HD and HD95 (pixels and mm), averaged.
 
-The masks are the fixed evaluation masks of :mod:`seranet.data` (the same for every method
-trained with the same seed), the split is recomputed from the run's split settings, and the
+The inputs are the evaluation inputs of :mod:`seranet.inputs` (masks from the run's
+``eval_seed``, never its training seed: the same for every method and seed, and fingerprinted
+in the result), the split is recomputed from the run's split settings, and the
 empty-mask policy is :mod:`seranet.metrics`'s (a class absent from both maps is excluded; absent
 from one gives Dice 0 and the image diagonal as HD).
 """
@@ -24,11 +25,12 @@ from rich.table import Table
 from torch.utils.data import DataLoader
 
 from seranet import __version__
-from seranet.data import SPLITS, Batch, SliceDataset, collate, inspect_subject, split_subjects
+from seranet.data import SPLITS, Batch, SliceDataset, collate, split_subjects
+from seranet.inputs import evaluation_dataset, inputs_digest
 from seranet.metrics import CLASS_NAMES, ScoreSummary, SliceScores, score_slice, summarize
 from seranet.models import ModelOutput, SegmentationModel
 from seranet.train.checkpoint import atomic_write_text
-from seranet.train.config import TrainConfig, build_mask
+from seranet.train.config import TrainConfig
 from seranet.train.loop import resolve_device
 from seranet.train.run import load_run
 
@@ -69,6 +71,10 @@ class EvaluationResult:
     """The run's training configuration."""
     seconds: float = 0.0
     """Wall time of the evaluation."""
+    eval_seed: int = 0
+    """Seed of the masks the slices were scored with."""
+    inputs_digest: str = ""
+    """:func:`seranet.inputs.inputs_digest` of the scored inputs."""
 
     @property
     def n_slices(self) -> int:
@@ -90,6 +96,8 @@ class EvaluationResult:
             "subjects": list(self.subjects),
             **self.summary.to_dict(),
             "config": self.config,
+            "eval_seed": self.eval_seed,
+            "inputs_digest": self.inputs_digest,
             "seranet_version": __version__,
             "seconds": self.seconds,
         }
@@ -143,6 +151,7 @@ def evaluate(
     out: str | os.PathLike[str] | None = None,
     device: str = "auto",
     batch_size: int | None = None,
+    eval_seed: int | None = None,
     progress: bool = True,
     console: Console | None = None,
 ) -> EvaluationResult:
@@ -160,6 +169,8 @@ def evaluate(
         Optional JSON file to write (atomically) with :meth:`EvaluationResult.to_dict`.
     device, batch_size
         Inference device (``auto``, ``cpu``, ``cuda``) and batch (default: the run's).
+    eval_seed
+        Seed of the test masks (default: the run's ``eval_seed``).
     progress
         Show a progress bar on ``console`` (default stderr).
     """
@@ -175,8 +186,8 @@ def evaluate(
         files = sorted(p for g in groups.values() for p in g)
     else:
         files = split_subjects(data, config.split)[split]
-    mask = build_mask(config, inspect_subject(files[0], check_values=False).shape[1])
-    dataset = SliceDataset(files, mask, seed=config.seed)
+    dataset = evaluation_dataset(files, config, eval_seed=eval_seed)
+    digest = inputs_digest(dataset)
     spacing = {s.subject: s.spacing_mm for s in dataset.subjects}
     scores: list[tuple[str, int, SliceScores]] = []
     console = console or Console(stderr=True)
@@ -213,6 +224,8 @@ def evaluate(
         tuple(scores),
         config.to_dict(),
         time.perf_counter() - start,
+        dataset.seed,
+        digest,
     )
     if out is not None:
         atomic_write_text(json.dumps(result.to_dict(), indent=2) + "\n", out)

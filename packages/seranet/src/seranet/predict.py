@@ -1,6 +1,6 @@
 """Apply a finished run to one subject file: segmentation, probabilities, recovered image, mask.
 
-The input is under-sampled with the run's fixed evaluation masks (:mod:`seranet.data`), so the
+The input is under-sampled with the run's evaluation masks (:mod:`seranet.inputs`), so the
 prediction of a slice is the one ``seranet evaluate`` scores. The output HDF5 (written to a
 temporary file beside it, then renamed) holds
 
@@ -39,9 +39,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from seranet import __version__
-from seranet.data import SliceDataset, inspect_subject
+from seranet.data import inspect_subject
+from seranet.inputs import evaluation_dataset
 from seranet.evaluate import iterate_predictions
-from seranet.train.config import build_mask
 from seranet.train.loop import resolve_device
 from seranet.train.run import load_run
 
@@ -114,10 +114,14 @@ def predict(
     probabilities_dtype: str = "float16",
     device: str = "auto",
     batch_size: int | None = None,
+    eval_seed: int | None = None,
     progress: bool = True,
     console: Console | None = None,
 ) -> Prediction:
     """Segment every slice of ``input_path`` with the finished run ``run_dir``.
+
+    The slices are under-sampled with the evaluation masks of :mod:`seranet.inputs` (seed
+    ``eval_seed``, default the run's), as :func:`seranet.evaluate.evaluate` scores them.
 
     Raises
     ------
@@ -139,8 +143,7 @@ def predict(
     run = load_run(run_dir, dev)
     config = run.config
     info = inspect_subject(input_path, require_labels=False)
-    mask = build_mask(config, info.shape[1])
-    dataset = SliceDataset([input_path], mask, seed=config.seed, require_labels=False)
+    dataset = evaluation_dataset([input_path], config, eval_seed=eval_seed, require_labels=False)
 
     n, (h, w) = len(dataset), info.shape
     seg = np.zeros((n, h, w), np.uint8)
@@ -208,7 +211,7 @@ def predict(
                     "mask_name": config.mask,
                     "sampling": config.sampling,
                     "center_lines": config.center_lines,
-                    "seed": config.seed,
+                    "eval_seed": dataset.seed,
                     "resolution_mm": np.asarray(info.spacing_mm),
                     "seranet_version": __version__,
                 }

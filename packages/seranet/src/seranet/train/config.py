@@ -13,6 +13,7 @@ from kspace import MaskFunc, create_mask
 from kspace.masks import MASKS
 from seranet.data import SplitConfig
 from seranet.models import ModelConfig
+from seranet.train.schedule import LR_SCHEDULES, lr_factor
 
 __all__ = [
     "DEVICES",
@@ -59,6 +60,13 @@ class TrainConfig:
     """Epochs between learning-rate decays (StepLR ``step_size``)."""
     lr_gamma: float = 0.5
     """Learning-rate decay factor (StepLR ``gamma``; 0.5 halves it)."""
+    lr_schedule: str = "step"
+    """``step`` (StepLR, optionally delayed by :attr:`lr_hold`) or ``cosine`` (annealing to 0 over
+    each stage); see :mod:`seranet.train.schedule`."""
+    lr_hold: int = 0
+    """Epochs by which the ``step`` decays are delayed (first decay at ``lr_hold + lr_step``)."""
+    warmup_epochs: int = 0
+    """Epochs of linear learning-rate warm-up at the start of every stage."""
     sampling: float = 0.3
     """Fraction of the phase-encode lines (or k-space points for 2D masks) kept."""
     center_lines: int = 16
@@ -66,7 +74,10 @@ class TrainConfig:
     mask: str = "gaussian-lines"
     """Mask name, one of :data:`kspace.masks.MASKS`."""
     seed: int = 0
-    """Seed of the weight initialisation, the data order and the masks."""
+    """Seed of the weight initialisation, the data order and the training masks."""
+    eval_seed: int = 0
+    """Seed of the validation and test masks, independent of :attr:`seed`: every run with the
+    same ``eval_seed`` is validated and scored on the same inputs (see :mod:`seranet.inputs`)."""
     device: str = "auto"
     """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
     workers: int = 0
@@ -102,8 +113,14 @@ class TrainConfig:
             )
         if self.mask not in MASKS:
             raise ValueError(f"unknown mask {self.mask!r}; expected one of {', '.join(MASKS)}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be >= 0; got {self.seed}")
+        for name in ("seed", "eval_seed", "lr_hold", "warmup_epochs"):
+            value = getattr(self, name)
+            if int(value) != value or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer; got {value}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}; got {self.lr_schedule!r}"
+            )
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}; got {self.device!r}")
         if self.workers < 0:
@@ -114,6 +131,18 @@ class TrainConfig:
         if stage in PRETRAIN_STAGES and self.pretrain_epochs is not None:
             return self.pretrain_epochs
         return self.epochs
+
+    def lr_factor(self, stage: str, epoch: int) -> float:
+        """Factor of :attr:`lr` in ``epoch`` (from 0) of ``stage``."""
+        return lr_factor(
+            epoch,
+            self.stage_epochs(stage),
+            schedule=self.lr_schedule,
+            step=self.lr_step,
+            gamma=self.lr_gamma,
+            hold=self.lr_hold,
+            warmup=self.warmup_epochs,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (:meth:`from_dict` inverts it)."""
@@ -179,6 +208,8 @@ class EpochRecord:
     """Wall time of the epoch (training and validation)."""
     best: bool
     """Whether this epoch is the best of its stage so far (and saved as ``<stage>-best.pt``)."""
+    cpu_seconds: float | None = None
+    """CPU time of this process in the epoch (all its threads; None in records of older runs)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (NaN, e.g. the Dice of a class absent from every slice, as None)."""
@@ -230,6 +261,9 @@ class RunSummary:
     """True when the run was already complete and nothing was trained."""
     init_matched: int | None = None
     """Tensors loaded from ``init_from`` (None without it)."""
+    val_inputs: str | None = None
+    """:func:`seranet.inputs.inputs_digest` of the validation inputs (equal for every run with
+    the same data, split, mask settings and ``eval_seed``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict."""

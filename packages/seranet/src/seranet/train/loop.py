@@ -1,12 +1,14 @@
 """The training loop: every stage of a model, checkpoints, resume, DDP, AMP, progress.
 
 ``train(config, out_dir)`` runs the model's :meth:`~seranet.models.SegmentationModel.stages`
-in order. Each stage gets its own Adam optimiser and StepLR schedule over
-``model.stage_parameters(stage)`` (all other parameters frozen) and minimises
+in order. Each stage gets its own Adam optimiser and learning-rate schedule
+(:mod:`seranet.train.schedule`) over ``model.stage_parameters(stage)`` (all other parameters
+frozen) and minimises
 
 ``seg_weight * CE(logits, labels) + recon_weight * mean_r MSE(r, fully_sampled)``.
 
-After every epoch the validation split is evaluated with fixed masks; a stage with
+After every epoch the validation split is evaluated on the evaluation inputs of
+:mod:`seranet.inputs` (masks from ``config.eval_seed``, the same for every run); a stage with
 segmentation output (``seg_weight > 0``) keeps the epoch of highest mean Dice over CSF, GM and
 WM, a reconstruction-only stage the epoch of lowest MSE. The next stage starts from those best
 weights, and the final weights (``model.pt``) are the best of the last stage.
@@ -15,6 +17,7 @@ weights, and the final weights (``model.pt``) are the best of the last stage.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import shutil
@@ -35,8 +38,16 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Samp
 
 from kspace import mask_seed
 from seranet import __version__
-from seranet.data import Batch, SliceDataset, collate, inspect_subject, split_subjects
-from seranet.models import ModelOutput, SegmentationModel, Stage, build_model, parse_model_name
+from seranet.data import Batch, SliceDataset, collate, split_subjects
+from seranet.inputs import evaluation_dataset, inputs_digest
+from seranet.models import (
+    ModelOutput,
+    SegmentationModel,
+    Stage,
+    build_model,
+    optimise_for_training,
+    parse_model_name,
+)
 from seranet.train import distributed as ddp
 from seranet.train.checkpoint import (
     CheckpointError,
@@ -56,7 +67,6 @@ from seranet.train.config import (
     RunSummary,
     StageSummary,
     TrainConfig,
-    build_mask,
 )
 from seranet.train.run import RunPaths
 
@@ -72,7 +82,8 @@ __all__ = [
 CLASS_NAMES = ("csf", "gm", "wm")
 """Foreground classes 1, 2, 3 as named in metrics."""
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
+"""Version of the checkpoint layout (2: learning-rate schedules as LambdaLR state)."""
 
 
 class RunExistsError(ValueError):
@@ -238,8 +249,8 @@ class _Runner:
         for p in model.parameters():
             p.requires_grad_(id(p) in trainable)
         optimiser = torch.optim.Adam(params, lr=config.lr)
-        scheduler = torch.optim.lr_scheduler.StepLR(
-            optimiser, step_size=config.lr_step, gamma=config.lr_gamma
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimiser, lambda e: config.lr_factor(stage.name, e)
         )
         state = _StageState()
         best_state: dict[str, Tensor] | None = None
@@ -319,6 +330,11 @@ class _Runner:
                 f"checkpoint {str(path)!r} was written for {describe_model(stored)}, "
                 f"not the requested {describe_model(wanted)}"
             )
+        if ck.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} has format {ck.get('format')!r}, not "
+                f"{CHECKPOINT_FORMAT} (written by another seranet version); start the run again"
+            )
         if ck.get("stage") != stage.name:
             raise CheckpointError(f"checkpoint {str(path)!r} belongs to stage {ck.get('stage')!r}")
 
@@ -334,7 +350,7 @@ class _Runner:
         state: _StageState,
         metric: str,
     ) -> EpochRecord:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         lr = float(optimiser.param_groups[0]["lr"])
         self.train_ds.set_epoch(epoch)
         loader = _train_loader(self.train_ds, self.config, self.info, stage_index, epoch)
@@ -379,6 +395,7 @@ class _Runner:
             lr,
             time.perf_counter() - start,
             better,
+            time.process_time() - cpu_start,
         )
         if self.info.is_main and self.progress:
             self._print_epoch(record)
@@ -546,16 +563,28 @@ def _prepare_dir(paths: RunPaths, config: TrainConfig, resume: bool, overwrite: 
                 f"run {str(paths.root)!r} was trained as {describe_model(stored.get('model', {}))}, "
                 f"not the requested {describe_model(wanted['model'])}"
             )
+        defaults = json.loads(json.dumps(_field_defaults()))
         differ = sorted(
             k
             for k in wanted
-            if k not in RESUME_IGNORED and isinstance(stored, dict) and stored.get(k) != wanted[k]
+            if k not in RESUME_IGNORED
+            and isinstance(stored, dict)
+            and stored.get(k, defaults.get(k)) != wanted[k]
         )
         if differ:
             raise CheckpointError(
                 f"cannot resume {str(paths.root)!r}: its config differs in {', '.join(differ)}"
             )
     return paths.complete
+
+
+def _field_defaults() -> dict[str, Any]:
+    """Default values of the config fields that have one (fields added after a run started)."""
+    return {
+        f.name: f.default
+        for f in dataclasses.fields(TrainConfig)
+        if f.default is not dataclasses.MISSING
+    }
 
 
 def _clear_run(paths: RunPaths) -> None:
@@ -663,12 +692,10 @@ def _train(
     paths = RunPaths(out)
     if _prepare_dir(paths, config, resume, overwrite):
         summary = RunSummary.from_dict(read_json(paths.summary))
-        return RunSummary(
-            out, summary.model, summary.stages, summary.val_dice, 0.0, True, summary.init_matched
-        )
+        return dataclasses.replace(summary, run_dir=out, seconds=0.0, skipped=True)
     splits = split_subjects(config.data_dir, config.split)
-    mask = build_mask(config, inspect_subject(splits["val"][0], check_values=False).shape[1])
-    val_ds = SliceDataset(splits["val"], mask, seed=config.seed)
+    val_ds = evaluation_dataset(splits["val"], config)
+    mask = val_ds.mask
     train_ds = SliceDataset(splits["train"], mask, seed=config.seed, train=True, rank=info.rank)
     if train_ds.shape != val_ds.shape:
         raise ValueError(
@@ -681,7 +708,9 @@ def _train(
         torch.manual_seed(config.seed)
         model = build_model(config.model)
         matched = _load_init(init_from, model) if init_from is not None else None
-        model.to(device)
+        # Channels-last weights: 1.08x (Joint) to 1.15x (SERANet-3) faster training steps at
+        # 108 x 90 on one CPU thread, the same arithmetic in another memory order.
+        optimise_for_training(model.to(device))
         if config.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
             if device.type == "cuda":
@@ -739,6 +768,7 @@ def _train(
                 time.perf_counter() - start,
                 False,
                 matched,
+                inputs_digest(val_ds),
             )
             if info.is_main:
                 atomic_write_text(json.dumps(summary.to_dict(), indent=2) + "\n", paths.summary)

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import torch
 
-from seranet.models import SegmentationModel, build_model
+from seranet.models import SegmentationModel, build_model, optimise_for_inference
 from seranet.train.checkpoint import CheckpointError, load_checkpoint, load_weights
 from seranet.train.config import TrainConfig
 
@@ -114,5 +114,5 @@ def load_run(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu"
         ) from None
     model = build_model(config.model)
     load_weights(model, data["model"], repr(str(paths.model)))
-    model.to(device).eval()
+    optimise_for_inference(model.to(device))
     return LoadedRun(model, config, paths)
