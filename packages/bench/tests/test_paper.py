@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bench.paper import (
@@ -13,6 +14,7 @@ from bench.paper import (
     noise_checks,
     shape_checks,
 )
+from bench.stats import Term
 from bench.tables import RunScores, gap_recovered, make_rows
 
 
@@ -144,7 +146,10 @@ def test_beside_paper_table_shows_both_columns():
     ]  # fmt: skip
     joint = next(line for line in lines if line.startswith("| joint | A |"))
     assert "| 0.7600 ± 0.0020 | 0.8566 | 30 % | 46 % |" in joint
-    assert "| no |" not in checks_markdown(shape_checks(_table(GOOD)))
+    markdown = checks_markdown(shape_checks(_table(GOOD)))
+    assert "fails" not in markdown
+    assert "holds (means only)" in markdown
+    assert "not paired (no per-slice scores)" in markdown
 
 
 def test_ablation_checks_judge_seranet_against_the_baselines_and_b_against_a():
@@ -171,3 +176,101 @@ def test_ablation_checks_judge_seranet_against_the_baselines_and_b_against_a():
         "K=1 B 0.7000 vs A 0.6900, K=3 B 0.7100 vs A 0.7300",
     )
     assert verdicts["seranet-3: type B above type A at every K"][0] is True
+
+
+def _source(per_slice: dict[tuple[str, str | None], np.ndarray]):
+    """A term source over synthetic per-slice tables: (seeds, subjects, slices, classes)."""
+
+    def source(row: dict) -> Term | None:
+        values = per_slice.get((row["method"], row["recon_type"]))
+        if values is None:
+            return None
+        seeds = []
+        for v in values:
+            seeds.append(
+                {(f"s{i}", k): v[i, k] for i in range(v.shape[0]) for k in range(v.shape[1])}
+            )
+        return Term(row["method"], tuple(seeds))
+
+    return source
+
+
+def test_paired_verdicts_hold_fail_or_stay_undecided_as_the_slices_say():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.5, 0.9, (1, 3, 20, 3))
+    noisy = base + rng.normal(0, 0.05, (3, 3, 20, 3))  # three seeds, no real difference
+    per_slice = {
+        ("fully-sampled", None): base + 0.10,
+        ("zero-filling", None): base - 0.10,
+        ("joint", "A"): base,
+        ("seranet-3", "A"): noisy,
+        ("seranet-3++", "A"): base - 0.02,  # below SERANet-3 on every slice
+    }
+    means = {k: float(np.mean(v)) for k, v in per_slice.items()}
+    rows = _table({("seranet-3", "A"): [means[("seranet-3", "A")]] * 3,
+                   **{k: v for k, v in means.items() if k != ("seranet-3", "A")}})  # fmt: skip
+    checks = {c.claim: c for c in shape_checks(rows, source=_source(per_slice))}
+    assert checks["type A: Fully-sampled above every method"].verdict == "holds"
+    assert checks["type A: every method above Zero-filling"].verdict == "holds"
+    worse = checks["type A: SERANet-3++ >= SERANet-3"]
+    assert worse.verdict == "fails"
+    assert worse.paired is not None
+    assert worse.paired.high < 0
+    assert worse.paired.seeds == (1, 3)
+    joint = checks["type A: SERANet-3 above Joint"]
+    assert joint.verdict == "undecided"
+    assert joint.paired is not None
+    assert joint.paired.low < 0 < joint.paired.high
+    fs = checks["type A: Fully-sampled above every method"]
+    assert fs.paired is not None
+    assert fs.weakest.startswith("fully-sampled - ")
+    assert fs.paired.estimate == pytest.approx(0.10, abs=0.03)
+    markdown = checks_markdown(list(checks.values()))
+    assert "**fails**" in markdown
+    assert "**undecided**" in markdown
+    assert "3 subjects, 60 slices" in markdown
+
+
+def test_a_claim_over_several_comparisons_fails_when_one_fails():
+    base = np.random.default_rng(1).uniform(0.5, 0.9, (1, 3, 20, 3))
+    per_slice = {
+        ("fully-sampled", None): base + 0.10,
+        ("zero-filling", None): base - 0.10,
+        ("two-step", "A"): base + 0.11,  # above Fully-sampled
+        ("joint", "A"): base,
+    }
+    rows = _table({k: float(np.mean(v)) for k, v in per_slice.items()})
+    checks = {c.claim: c for c in shape_checks(rows, source=_source(per_slice))}
+    fs = checks["type A: Fully-sampled above every method"]
+    assert fs.verdict == "fails"
+    assert fs.weakest == "fully-sampled - two-step (A)"
+
+
+def test_paired_noise_and_ablation_checks():
+    base = np.random.default_rng(2).uniform(0.5, 0.9, (1, 3, 20, 3))
+    low = {("seranet-3", "B"): base + 0.05, ("joint", "B"): base + 0.05}
+    high = {("seranet-3", "B"): base + 0.02, ("joint", "B"): base - 0.05}
+    drops = [
+        {"method": "seranet-3", "recon_type": "B", "drop": 0.03, "seeds_high": 1},
+        {"method": "joint", "recon_type": "B", "drop": 0.10, "seeds_high": 1},
+    ]
+    (check,) = noise_checks(drops, _source(low), _source(high))
+    assert check.verdict == "holds"
+    assert check.paired is not None
+    assert check.paired.estimate == pytest.approx(0.07)
+
+    def point(method: str, t: str, k: int, avg: float) -> dict:
+        return {"method": method, "recon_type": t, "recon_blocks": k, "seeds": 1,
+                "dice": {"avg": avg}}  # fmt: skip
+
+    by_k = {1: base, 5: base - 0.03}
+
+    def source(row: dict) -> Term | None:
+        v = by_k[row["recon_blocks"]][0]
+        return Term("x", ({(f"s{i}", k): v[i, k] for i in range(3) for k in range(20)},))
+
+    points = [point("joint", "A", 1, 0.70), point("joint", "A", 5, 0.67)]
+    (rises,) = ablation_checks(points, source)
+    assert rises.claim == "joint (A): Dice rises from K=1 to K=5"
+    assert rises.verdict == "fails"
+    assert rises.weakest == "K=5 - K=1"

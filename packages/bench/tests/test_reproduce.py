@@ -62,6 +62,10 @@ def test_reproduce_writes_every_artefact_and_resumes(dataset_dir: Path, tmp_path
     assert "### Beside the paper (average Dice)" in result.summary  # noise 10 % and 20 %
     assert "| type A: every method above Zero-filling |" in result.summary
     assert "SERANet loses the least Dice from 10 % to 20 % noise" in result.summary
+    # every claim is judged on paired per-slice scores, not on the means alone
+    assert "Weakest paired comparison [95 % CI]" in result.summary
+    assert "not paired (no per-slice scores)" not in result.summary
+    assert "(1 subjects, 4 slices, seeds 1/1)" in result.summary
 
     again = Counter()
     reproduce(TINY, tmp_path, steps=steps, device="cpu", progress=False, trainer=again)

@@ -221,6 +221,14 @@ def test_train_bad_options(tmp_path: Path, dataset_dir: Path) -> None:
         runner.invoke(app, [*_train_args(dataset_dir, out), "--init-from", str(tmp_path / "none")]),
         "not complete",
     )
+    _one_line_error(
+        runner.invoke(app, [*_train_args(dataset_dir, out), "--lr-schedule", "linear"]),
+        "lr_schedule must be one of step, cosine",
+    )
+    _one_line_error(
+        runner.invoke(app, [*_train_args(dataset_dir, out), "--eval-seed", "-1"]),
+        "eval_seed must be a non-negative integer",
+    )
     assert not out.exists()
 
 
@@ -255,6 +263,10 @@ def test_evaluate_and_predict_bad_inputs(
     _one_line_error(
         runner.invoke(app, ["evaluate", "--run", str(finished_run), "--split", "holdout"]),
         "split must be one of",
+    )
+    _one_line_error(
+        runner.invoke(app, ["evaluate", "--run", str(finished_run), "--eval-seed", "-2"]),
+        "--eval-seed must be >= 0",
     )
     _one_line_error(
         runner.invoke(app, ["evaluate", "--run", str(finished_run), "--data", str(missing)]),

@@ -170,7 +170,7 @@ def ablate_blocks(
     outcomes = {o.spec.name: o for o in done}
     points: list[dict[str, Any]] = []
     for k, specs in per_k.items():
-        for row in make_rows(outcomes[s.name].scores for s in specs):
+        for row in make_rows(outcomes[s.name].test_scores for s in specs):
             points.append({"recon_blocks": k, **row})
     for p in points:
         p.pop("gap_recovered", None)

@@ -257,11 +257,15 @@ def convergence_cmd(
     preset: PresetOpt = "cpu",
     recipes: Annotated[
         str | None,
-        typer.Option("--recipes", help="Training recipes, e.g. preset,hold-step,cosine (default: all)."),
+        typer.Option(
+            "--recipes", help="Training recipes, e.g. preset,hold-step,cosine (default: all)."
+        ),
     ] = None,
     methods: Annotated[
         str | None,
-        typer.Option("--methods", help="Comma-separated registry names (default: the study's six)."),
+        typer.Option(
+            "--methods", help="Comma-separated registry names (default: the study's six)."
+        ),
     ] = None,
     recon_type: Annotated[
         str, typer.Option("--recon-type", help="Reg block type of the methods that have one.")

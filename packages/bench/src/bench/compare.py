@@ -50,6 +50,7 @@ import seranet
 from bench import __version__
 from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json
 from bench.presets import RECON_FREE, RECON_TYPES, Preset
+from bench.stats import Term, term_from_metrics
 from bench.tables import CLASSES, RunScores, make_rows, rows_to_csv, rows_to_markdown
 from seranet.data import SplitConfig, split_subjects
 from seranet.evaluate import evaluate
@@ -74,6 +75,7 @@ __all__ = [
     "run_one",
     "run_specs",
     "saved_scores",
+    "term_source",
     "train_config",
     "versions",
     "write_table",
@@ -133,6 +135,13 @@ class RunOutcome:
     """Wall time spent on it in this call (training and scoring)."""
     scores: RunScores | None
     """Its test scores (None when the caller asked for no test scoring)."""
+
+    @property
+    def test_scores(self) -> RunScores:
+        """:attr:`scores`; an error for a run trained without test scoring."""
+        if self.scores is None:
+            raise BenchError(f"{self.spec.label} was not scored on the test split")
+        return self.scores
 
 
 @dataclass(frozen=True)
@@ -263,6 +272,27 @@ def saved_scores(run_dir: Path, spec: RunSpec) -> RunScores | None:
     """The test scores a finished run cached in ``RUN/test-metrics.json``; None without them."""
     path = run_dir / METRICS_FILE
     return _scores_from_json(read_json(path), spec) if path.is_file() else None
+
+
+def term_source(root: Path, recon_blocks: int) -> Callable[[dict[str, Any]], Term | None]:
+    """Per-slice test scores of a table row's runs under ``root`` (run folders named by
+    :class:`RunSpec`): seeds ``0 .. row["seeds"] - 1``, K from the row's ``recon_blocks`` or
+    ``recon_blocks``. None when a run has no scores or none per slice (runs scored before
+    per-slice scores were kept)."""
+
+    def source(row: dict[str, Any]) -> Term | None:
+        k = int(row.get("recon_blocks") or recon_blocks)
+        metrics = []
+        for seed in range(int(row.get("seeds", 1))):
+            path = root / RunSpec(row["method"], row["recon_type"], seed, k).name / METRICS_FILE
+            data = read_json(path) if path.is_file() else {}
+            if not data.get("slices"):
+                return None
+            metrics.append(data)
+        name = row["method"] + (f" ({row['recon_type']})" if row["recon_type"] else "")
+        return term_from_metrics(name, metrics)
+
+    return source
 
 
 RELATIVE_COST: dict[str, float] = {
@@ -435,9 +465,16 @@ def run_jobs(
                 console.print(f"[bold]{label}[{i}/{len(items)}][/bold] {job.spec.label}: {status}")
             outcomes.append(
                 run_one(
-                    job.spec, job.preset, data, job.root, device=device, progress=progress,
-                    console=console, trainer=trainer, score_test=score_test,
-                )  # fmt: skip
+                    job.spec,
+                    job.preset,
+                    data,
+                    job.root,
+                    device=device,
+                    progress=progress,
+                    console=console,
+                    trainer=trainer,
+                    score_test=score_test,
+                )
             )
         return outcomes
     done: dict[RunJob, RunOutcome] = {}
@@ -445,9 +482,18 @@ def run_jobs(
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
         futures = {
             pool.submit(
-                run_one, job.spec, job.preset, data, job.root, device=device, progress=False,
-                threads=1, epoch_lines=progress, parent_pid=os.getpid(), score_test=score_test,
-            ): job  # fmt: skip
+                run_one,
+                job.spec,
+                job.preset,
+                data,
+                job.root,
+                device=device,
+                progress=False,
+                threads=1,
+                epoch_lines=progress,
+                parent_pid=os.getpid(),
+                score_test=score_test,
+            ): job
             for job in order
         }
         try:
@@ -488,7 +534,7 @@ def write_table(
     title: str = "Comparison",
 ) -> tuple[list[dict[str, Any]], str]:
     """Write ``table.json`` / ``.csv`` / ``.md``, ``runs.json`` and ``preset.json``."""
-    rows = make_rows(o.scores for o in outcomes)
+    rows = make_rows(o.test_scores for o in outcomes)
     markdown = rows_to_markdown(rows, _title(preset, data, title))
     atomic_write_json(
         out_dir / "preset.json",

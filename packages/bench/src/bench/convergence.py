@@ -207,9 +207,7 @@ def convergence_study(
     return result
 
 
-def summarize(
-    out: Path, preset: Preset, plan: Sequence[tuple[Recipe, RunJob]]
-) -> dict[str, Any]:
+def summarize(out: Path, preset: Preset, plan: Sequence[tuple[Recipe, RunJob]]) -> dict[str, Any]:
     """``convergence.json``'s content from the run folders of ``plan`` (finished or not)."""
     runs = []
     for recipe, job in plan:

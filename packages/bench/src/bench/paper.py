@@ -7,6 +7,14 @@ the share of the Zero-filling -> Fully-sampled gap recovered, the effect of nois
 number of reconstruction blocks). :func:`shape_checks`, :func:`noise_checks` and
 :func:`ablation_checks` state each claim and say whether our numbers support it.
 
+Each check has a point-estimate verdict (``holds``: the table's means) and, when the runs'
+per-slice test scores are at hand (a :data:`TermSource`), a paired verdict
+(:mod:`bench.stats`): the mean paired difference on identical test slices with a 95 %
+bootstrap interval over subjects, slices and seeds; ``holds`` when the interval lies above 0
+(or the claim's threshold), ``fails`` below, ``undecided`` otherwise. A claim over several
+comparisons ("above every method") holds when every comparison holds and fails when any
+fails; the check shows its weakest comparison (lowest interval).
+
 Table 1's averages are the paper's "Average" column. Table 2 (supplement B, 20 % noise) is
 printed per class only in the text we have; its averages here are the mean of the three class
 Dice values, which reproduces every average that is printed (e.g. Fully-sampled 0.8922).
@@ -14,18 +22,23 @@ Dice values, which reproduces every average that is printed (e.g. Fully-sampled 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from bench.stats import PairedResult, Term, paired_bootstrap
 from bench.tables import gap_recovered, sort_rows
 
 __all__ = [
     "PAPER_TABLE1_DICE",
     "PAPER_TABLE2_DICE",
     "Check",
+    "TermSource",
     "ablation_checks",
     "beside_paper_markdown",
     "checks_markdown",
@@ -93,6 +106,10 @@ BASELINES = ("two-step", "joint", "segnetmri")
 """The reconstruct-and-segment baselines the paper's ordering puts SERANet above."""
 
 
+TermSource = Callable[[dict[str, Any]], Term | None]
+"""Per-slice test scores of a table row's runs (None when they are not at hand)."""
+
+
 @dataclass(frozen=True)
 class Check:
     """One claim of the paper and whether our numbers support it."""
@@ -100,9 +117,58 @@ class Check:
     claim: str
     """The claim, for one Reg type where it depends on it."""
     holds: bool | None
-    """True / False; None when the rows it needs are missing."""
+    """Point-estimate verdict on the table's means; None when the rows it needs are missing."""
     evidence: str
     """The numbers the verdict rests on."""
+    paired: PairedResult | None = None
+    """The paired bootstrap result (the weakest comparison of a claim over several)."""
+    paired_verdict: str | None = None
+    """``holds`` / ``fails`` / ``undecided`` over all the claim's comparisons; None unpaired."""
+    weakest: str = ""
+    """The comparison :attr:`paired` belongs to (``seranet-3 (B) - joint (B)``)."""
+    unpaired: str = "no per-slice scores"
+    """Why there is no paired verdict (when :attr:`paired` is None)."""
+
+    @property
+    def verdict(self) -> str:
+        """The paired verdict, else the point estimate's marked as such."""
+        if self.paired_verdict is not None:
+            return self.paired_verdict
+        return {True: "holds (means only)", False: "fails (means only)", None: "-"}[self.holds]
+
+
+def _difference(v: np.ndarray) -> np.ndarray:
+    return v[..., 0] - v[..., 1]
+
+
+def _paired(
+    check: Check,
+    comparisons: Sequence[tuple[str, Sequence[Term | None]]],
+    statistic: Callable[[np.ndarray], np.ndarray] = _difference,
+    threshold: float = 0.0,
+) -> Check:
+    """``check`` with the paired verdict over ``comparisons`` (label, terms), when every term
+    is at hand; unchanged otherwise."""
+    results: list[tuple[str, PairedResult]] = []
+    for label, terms in comparisons:
+        if not terms or any(t is None for t in terms):
+            return check
+        given = [t for t in terms if t is not None]
+        results.append((label, paired_bootstrap(given, statistic, threshold=threshold)))
+    if not results:
+        return check
+    verdicts = {r.verdict for _, r in results}
+    combined = "fails" if "fails" in verdicts else "holds" if verdicts == {"holds"} else "undecided"
+    label, weakest = min(results, key=lambda lr: lr[1].low - lr[1].threshold)
+    return Check(check.claim, check.holds, check.evidence, weakest, combined, label)
+
+
+def _pairs(
+    source: TermSource | None, pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+) -> list[tuple[str, Sequence[Term | None]]]:
+    if source is None:
+        return []
+    return [(f"{_name(a)} - {_name(b)}", (source(a), source(b))) for a, b in pairs]
 
 
 def _rows_by_key(rows: Sequence[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
@@ -138,7 +204,9 @@ def _listing(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def shape_checks(
-    rows: Sequence[dict[str, Any]], paper: dict[Key, float] | None = None
+    rows: Sequence[dict[str, Any]],
+    paper: dict[Key, float] | None = None,
+    source: TermSource | None = None,
 ) -> list[Check]:
     """The ordering claims of a Table 1 / 2 (``make_rows`` output), per Reg type.
 
@@ -149,6 +217,9 @@ def shape_checks(
       seeds (``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), when both have several seeds;
     * SERANet-3++ recovering at least the paper's share of the Zero-filling -> Fully-sampled gap
       (when ``paper`` is given: 67 % type A, 69 % type B in Table 1).
+
+    With ``source``, each check also gets its paired verdict (module docstring); SERANet-3
+    against Joint is then a plain paired comparison (seeds resampled in the bootstrap).
     """
     by_key = _rows_by_key(rows)
     fs, zf = by_key.get(("fully-sampled", None)), by_key.get(("zero-filling", None))
@@ -157,49 +228,61 @@ def shape_checks(
         typed = [r for r in rows if r["recon_type"] == t and r["dice"]["avg"] is not None]
         others = [*([by_key[("segnetmri", None)]] if ("segnetmri", None) in by_key else []), *typed]
         if fs is not None:
-            worse = [r for r in [*others, *([zf] if zf else [])] if _dice(r) >= _dice(fs)]
-            checks.append(
-                Check(
-                    f"type {t}: Fully-sampled above every method",
-                    not worse,
-                    f"Fully-sampled {_dice(fs):.4f}"
-                    + (f"; not below it: {_listing(worse)}" if worse else ""),
-                )
+            rest = [*others, *([zf] if zf else [])]
+            worse = [r for r in rest if _dice(r) >= _dice(fs)]
+            check = Check(
+                f"type {t}: Fully-sampled above every method",
+                not worse,
+                f"Fully-sampled {_dice(fs):.4f}"
+                + (f"; not below it: {_listing(worse)}" if worse else ""),
             )
+            checks.append(_paired(check, _pairs(source, [(fs, r) for r in rest])))
         if zf is not None:
             below = [r for r in others if _dice(r) <= _dice(zf)]
-            checks.append(
-                Check(
-                    f"type {t}: every method above Zero-filling",
-                    not below,
-                    f"Zero-filling {_dice(zf):.4f}"
-                    + (f"; not above it: {_listing(below)}" if below else ""),
-                )
+            check = Check(
+                f"type {t}: every method above Zero-filling",
+                not below,
+                f"Zero-filling {_dice(zf):.4f}"
+                + (f"; not above it: {_listing(below)}" if below else ""),
             )
+            checks.append(_paired(check, _pairs(source, [(r, zf) for r in others])))
         s3, s3pp = _lookup(by_key, "seranet-3", t), _lookup(by_key, "seranet-3++", t)
         if s3 is not None and s3pp is not None:
-            checks.append(
-                Check(
-                    f"type {t}: SERANet-3++ >= SERANet-3",
-                    _dice(s3pp) >= _dice(s3),
-                    _listing([s3pp, s3]),
-                )
+            check = Check(
+                f"type {t}: SERANet-3++ >= SERANet-3",
+                _dice(s3pp) >= _dice(s3),
+                _listing([s3pp, s3]),
             )
+            checks.append(_paired(check, _pairs(source, [(s3pp, s3)])))
         baselines = [r for m in BASELINES if (r := _lookup(by_key, m, t)) is not None]
         for method in ("seranet-1", "seranet-2", "seranet-3"):
             row = _lookup(by_key, method, t)
             if row is None or not baselines:
                 continue
             best = max(baselines, key=_dice)
+            check = Check(
+                f"type {t}: {method} above Joint, Two-step and SegNetMRI",
+                _dice(row) > _dice(best),
+                f"{_listing([row])}; best baseline {_listing([best])}",
+            )
+            checks.append(_paired(check, _pairs(source, [(row, b) for b in baselines])))
+        joint = _lookup(by_key, "joint", t)
+        paired_joint = _paired(
+            Check(f"type {t}: SERANet-3 above Joint", False, ""),
+            _pairs(source, [(s3, joint)] if s3 is not None and joint is not None else []),
+        )
+        if s3 is not None and joint is not None and paired_joint.paired is not None:
             checks.append(
                 Check(
-                    f"type {t}: {method} above Joint, Two-step and SegNetMRI",
-                    _dice(row) > _dice(best),
-                    f"{_listing([row])}; best baseline {_listing([best])}",
+                    paired_joint.claim,
+                    _dice(s3) > _dice(joint),
+                    f"{_listing([s3, joint])} ({s3['seeds']} and {joint['seeds']} seeds)",
+                    paired_joint.paired,
+                    paired_joint.paired_verdict,
+                    paired_joint.weakest,
                 )
             )
-        joint = _lookup(by_key, "joint", t)
-        if s3 is not None and joint is not None and s3["seeds"] > 1 and joint["seeds"] > 1:
+        elif s3 is not None and joint is not None and s3["seeds"] > 1 and joint["seeds"] > 1:
             sa, sb = _std(s3), _std(joint)
             if sa is not None and sb is not None:
                 diff = _dice(s3) - _dice(joint)
@@ -216,14 +299,27 @@ def shape_checks(
             ours = gap_recovered(_dice(s3pp), _dice(zf), _dice(fs))
             theirs = _paper_gap(paper, "seranet-3++", t)
             if theirs is not None:
+                check = Check(
+                    f"type {t}: SERANet-3++ recovers at least the paper's share of the gap",
+                    ours is not None and ours >= theirs,
+                    f"ours {_percent(ours)}, paper {_percent(theirs)}",
+                )
+                terms = [source(r) for r in (s3pp, zf, fs)] if source is not None else []
                 checks.append(
-                    Check(
-                        f"type {t}: SERANet-3++ recovers at least the paper's share of the gap",
-                        ours is not None and ours >= theirs,
-                        f"ours {_percent(ours)}, paper {_percent(theirs)}",
+                    _paired(
+                        check,
+                        [("share of the gap minus the paper's", terms)] if terms else [],
+                        _gap_share,
+                        theirs,
                     )
                 )
     return checks
+
+
+def _gap_share(v: np.ndarray) -> np.ndarray:
+    """``(method - zero-filling) / (fully-sampled - zero-filling)`` of terms (m, zf, fs)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (v[..., 0] - v[..., 1]) / (v[..., 2] - v[..., 1])
 
 
 def _paper_gap(paper: dict[Key, float], method: str, recon_type: str | None) -> float | None:
@@ -238,11 +334,18 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f} %"
 
 
-def noise_checks(drops: Sequence[dict[str, Any]]) -> list[Check]:
+def noise_checks(
+    drops: Sequence[dict[str, Any]],
+    low_source: TermSource | None = None,
+    high_source: TermSource | None = None,
+) -> list[Check]:
     """Per Reg type: a SERANet variant loses the least average Dice from low to high noise.
 
     ``drops`` is :func:`bench.reproduce.noise_drop` output; Fully-sampled and Zero-filling
-    (no reconstruction to make robust) are left out of the comparison.
+    (no reconstruction to make robust) are left out of the comparison. With both sources the
+    paired verdict compares the SERANet variant that loses least with every other method:
+    ``(drop of the other) - (drop of SERANet) > 0`` on the same slices at both noise levels
+    (the seeds of the high-noise run at both levels).
     """
     checks = []
     for t in sorted({d["recon_type"] for d in drops if d["recon_type"] is not None}):
@@ -255,31 +358,57 @@ def noise_checks(drops: Sequence[dict[str, Any]]) -> list[Check]:
             continue
         least = min(pool, key=lambda d: d["drop"])
         listing = ", ".join(f"{d['method']} {d['drop']:+.4f}" for d in pool)
-        checks.append(
-            Check(
-                f"type {t}: SERANet loses the least Dice from 10 % to 20 % noise",
-                least["method"] in SERANET_METHODS,
-                f"drops: {listing}",
-            )
+        check = Check(
+            f"type {t}: SERANet loses the least Dice from 10 % to 20 % noise",
+            least["method"] in SERANET_METHODS,
+            f"drops: {listing}",
         )
+        if low_source is not None and high_source is not None:
+            ours = min((d for d in pool if d["method"] in SERANET_METHODS), key=lambda d: d["drop"])
+
+            def terms(d: dict[str, Any]) -> list[Term | None]:
+                row = {"method": d["method"], "recon_type": d["recon_type"],
+                       "seeds": d.get("seeds_high", 1)}  # fmt: skip
+                return [low_source(row), high_source(row)]
+
+            comparisons = [
+                (f"drop of {_name(d)} - drop of {_name(ours)}", [*terms(ours), *terms(d)])
+                for d in pool
+                if d["method"] not in SERANET_METHODS
+            ]
+            if comparisons:
+                check = _paired(check, comparisons, _drop_difference)
+            else:
+                check = dataclasses.replace(check, unpaired="no other method to compare with")
+        checks.append(check)
     return checks
 
 
-def ablation_checks(points: Sequence[dict[str, Any]]) -> list[Check]:
+def _drop_difference(v: np.ndarray) -> np.ndarray:
+    """Terms (ours low, ours high, other low, other high): the other's drop minus ours."""
+    return (v[..., 2] - v[..., 3]) - (v[..., 0] - v[..., 1])
+
+
+def ablation_checks(
+    points: Sequence[dict[str, Any]], source: TermSource | None = None
+) -> list[Check]:
     """The claims of the paper's section 4.3 (Fig. 6) on the ablation's average Dice.
 
     ``points`` is ``ablation.json``'s ``points``. Per method and Reg type with a reconstruction
     module: Dice rises with K, judged on the end points (largest K against smallest) and on
     every step, both reported. Per Reg type: SERANet-3 is above Two-step and Joint at every K.
-    Per method: type B (encoder-decoder) is above type A at every K.
+    Per method: type B (encoder-decoder) is above type A at every K. With ``source`` (which
+    reads ``recon_blocks`` from the point) each check gets its paired verdict.
     """
     series: dict[Key, list[tuple[int, float]]] = {}
+    at_point: dict[tuple[str, str | None, int], dict[str, Any]] = {}
     for p in points:
         if p.get("note") or p["dice"]["avg"] is None:
             continue
         series.setdefault((p["method"], p["recon_type"]), []).append(
             (int(p["recon_blocks"]), float(p["dice"]["avg"]))
         )
+        at_point[(p["method"], p["recon_type"], int(p["recon_blocks"]))] = p
     checks = []
     for (method, t), values in sorted(series.items(), key=lambda kv: (kv[0][1] or "", kv[0][0])):
         values.sort()
@@ -287,17 +416,24 @@ def ablation_checks(points: Sequence[dict[str, Any]]) -> list[Check]:
             continue
         steps = [b - a for (_, a), (_, b) in itertools.pairwise(values)]
         text = ", ".join(f"K={k} {d:.4f}" for k, d in values)
-        checks.append(
-            Check(
-                f"{method} ({t}): Dice rises from K={values[0][0]} to K={values[-1][0]}",
-                values[-1][1] > values[0][1],
-                text + ("; every step up" if all(s > 0 for s in steps) else "; not every step up"),
-            )
+        check = Check(
+            f"{method} ({t}): Dice rises from K={values[0][0]} to K={values[-1][0]}",
+            values[-1][1] > values[0][1],
+            text + ("; every step up" if all(s > 0 for s in steps) else "; not every step up"),
         )
-    return checks + _ablation_order_checks(series)
+        first, last = at_point[(method, t, values[0][0])], at_point[(method, t, values[-1][0])]
+        comparison = [
+            (f"K={values[-1][0]} - K={values[0][0]}", [source(last), source(first)])
+        ] if source is not None else []  # fmt: skip
+        checks.append(_paired(check, comparison))
+    return checks + _ablation_order_checks(series, at_point, source)
 
 
-def _ablation_order_checks(series: dict[Key, list[tuple[int, float]]]) -> list[Check]:
+def _ablation_order_checks(
+    series: dict[Key, list[tuple[int, float]]],
+    at_point: dict[tuple[str, str | None, int], dict[str, Any]],
+    source: TermSource | None,
+) -> list[Check]:
     """SERANet-3 above Two-step and Joint per type and K; type B above type A per method and K."""
     at = {key: dict(values) for key, values in series.items()}
     checks = []
@@ -308,33 +444,62 @@ def _ablation_order_checks(series: dict[Key, list[tuple[int, float]]]) -> list[C
         if not (ks := sorted(set(ours) & set(step) & set(joint))):
             continue
         best = {k: max(step[k], joint[k]) for k in ks}
-        checks.append(
-            Check(
-                f"type {t}: SERANet-3 above Two-step and Joint at every K",
-                all(ours[k] > best[k] for k in ks),
-                ", ".join(f"K={k} {ours[k]:.4f} vs {best[k]:.4f}" for k in ks),
-            )
+        check = Check(
+            f"type {t}: SERANet-3 above Two-step and Joint at every K",
+            all(ours[k] > best[k] for k in ks),
+            ", ".join(f"K={k} {ours[k]:.4f} vs {best[k]:.4f}" for k in ks),
         )
+        pairs = [
+            (at_point[("seranet-3", t, k)], at_point[(m, t, k)])
+            for k in ks
+            for m in ("two-step", "joint")
+        ]
+        checks.append(_paired(check, _pairs_at_k(source, pairs)))
     for method in sorted({m for m, _ in at}):
         a, b = at.get((method, "A")), at.get((method, "B"))
         if a is None or b is None or not (ks := sorted(set(a) & set(b))):
             continue
-        checks.append(
-            Check(
-                f"{method}: type B above type A at every K",
-                all(b[k] > a[k] for k in ks),
-                ", ".join(f"K={k} B {b[k]:.4f} vs A {a[k]:.4f}" for k in ks),
-            )
+        check = Check(
+            f"{method}: type B above type A at every K",
+            all(b[k] > a[k] for k in ks),
+            ", ".join(f"K={k} B {b[k]:.4f} vs A {a[k]:.4f}" for k in ks),
         )
+        pairs = [(at_point[(method, "B", k)], at_point[(method, "A", k)]) for k in ks]
+        checks.append(_paired(check, _pairs_at_k(source, pairs)))
     return checks
 
 
+def _pairs_at_k(
+    source: TermSource | None, pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+) -> list[tuple[str, Sequence[Term | None]]]:
+    """:func:`_pairs` with the number of blocks in each label."""
+    if source is None:
+        return []
+    return [
+        (f"{label} at K={a['recon_blocks']}", terms)
+        for (label, terms), (a, _) in zip(_pairs(source, pairs), pairs, strict=True)
+    ]
+
+
 def checks_markdown(checks: Sequence[Check]) -> str:
-    """A Markdown table: claim, holds / does not hold, evidence."""
-    lines = ["| Claim | Holds | Evidence |", "|---|---|---|"]
-    verdict = {True: "yes", False: "**no**", None: "-"}
+    """A Markdown table: claim, verdict, the weakest paired comparison with its 95 % interval,
+    and the table means the point-estimate verdict rests on."""
+    lines = [
+        "| Claim | Verdict | Weakest paired comparison [95 % CI] | Means |",
+        "|---|---|---|---|",
+    ]
     for c in checks:
-        lines.append(f"| {c.claim} | {verdict[c.holds]} | {c.evidence} |")
+        verdict = c.verdict if c.verdict.startswith("holds") else f"**{c.verdict}**"
+        if c.paired is None:
+            paired = f"not paired ({c.unpaired})"
+        else:
+            p = c.paired
+            bar = f" vs {p.threshold:.2f}" if p.threshold else ""
+            paired = (
+                f"{c.weakest}: {p.interval()}{bar} ({p.subjects} subjects, {p.slices} slices, "
+                f"seeds {'/'.join(map(str, p.seeds))})"
+            )
+        lines.append(f"| {c.claim} | {verdict} | {paired} | {c.evidence} |")
     return "\n".join(lines) + "\n"
 
 

@@ -28,7 +28,7 @@ from rich.console import Console
 from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json
 from bench.ablation import ablate_blocks
 from bench.attention import attention
-from bench.compare import RunSpec, Trainer, compare, saved_scores, versions
+from bench.compare import RunSpec, Trainer, compare, saved_scores, term_source, versions
 from bench.data import noise_folder, simulate
 from bench.figures import figures
 from bench.paper import (
@@ -287,7 +287,9 @@ def _summary(out: Path, preset: Preset, low: float, high: float) -> str:
                 beside_paper_markdown(rows, paper),
                 "",
             ]
-        parts += ["### The paper's claims here", "", checks_markdown(shape_checks(rows, paper)), ""]
+        source = term_source(out / "runs" / noise_folder(noise), preset.recon_blocks)
+        checks = shape_checks(rows, paper, source)
+        parts += ["### The paper's claims here", "", checks_markdown(checks), ""]
     if "table1" in tables and "table2" in tables:
         low_rows = seed_matched(
             tables["table1"],
@@ -296,13 +298,16 @@ def _summary(out: Path, preset: Preset, low: float, high: float) -> str:
             out / "runs" / noise_folder(low),
         )
         drops = noise_drop(low_rows, tables["table2"])
+        sources = [term_source(out / "runs" / noise_folder(n), preset.recon_blocks)
+                   for n in (low, high)]  # fmt: skip
         parts += ["## Noise robustness", "", _drop_markdown(drops, low, high), "",
-                  checks_markdown(noise_checks(drops)), ""]  # fmt: skip
+                  checks_markdown(noise_checks(drops, *sources)), ""]  # fmt: skip
     ab = out / "ablation" / "ablation.md"
     if ab.is_file():
         points = read_json(out / "ablation" / "ablation.json")["points"]
         parts += ["## Dice vs reconstruction blocks (Fig. 6)", "", ab.read_text(encoding="utf-8"),
-                  "", checks_markdown(ablation_checks(points)), "",
+                  "", checks_markdown(ablation_checks(points, term_source(
+                      out / "runs" / noise_folder(low), preset.recon_blocks))), "",
                   "![ablation](ablation/ablation.png)", ""]  # fmt: skip
     for png in sorted((out / "figures").glob("*.png")) if (out / "figures").is_dir() else []:
         parts += [f"![{png.stem}](figures/{png.name})", ""]

@@ -40,8 +40,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from seranet import __version__
 from seranet.data import inspect_subject
-from seranet.inputs import evaluation_dataset
 from seranet.evaluate import iterate_predictions
+from seranet.inputs import evaluation_dataset
 from seranet.train.loop import resolve_device
 from seranet.train.run import load_run
 

@@ -31,9 +31,7 @@ def quarter_gain(values: Sequence[float]) -> float | None:
     return max(last) - max(before)
 
 
-def is_converged(
-    values: Sequence[float], tolerance: float = CONVERGENCE_TOLERANCE
-) -> bool | None:
+def is_converged(values: Sequence[float], tolerance: float = CONVERGENCE_TOLERANCE) -> bool | None:
     """Whether a validation-Dice curve has converged (module docstring); None: cannot tell."""
     gain = quarter_gain(values)
     return None if gain is None else gain < tolerance
