@@ -57,7 +57,7 @@ def test_rows_are_ordered_with_references_first(rows: list[dict]) -> None:
     ]
     assert set(rows[0]) == {
         "method", "recon_type", "seeds", "dice", "dice_std", "hd", "hd_std", "hd95", "hd95_std",
-        "gap_recovered",
+        "gap_recovered", "converged",
     }  # fmt: skip
 
 
@@ -90,8 +90,8 @@ def test_markdown_shows_mean_plus_minus_std(rows: list[dict]) -> None:
     seranet = next(line for line in lines if "seranet-3++" in line)
     assert "0.8000 ± 0.1000" in seranet  # CSF: mean 0.8, std 0.1
     cells = [c.strip() for c in lines[2].strip("|").split("|")]
-    assert cells[:3] == ["fully-sampled", "-", "1"]
-    assert cells[3] == "0.9000"  # single seed: no ± part
+    assert cells[:4] == ["fully-sampled", "-", "1", "-"]  # convergence not known
+    assert cells[4] == "0.9000"  # single seed: no ± part
     assert cells[-1] == "100.0 %"
 
 
@@ -106,3 +106,33 @@ def test_csv_round_trips_the_numbers(rows: list[dict]) -> None:
         else:
             assert float(got["dice_csf_std"]) == pytest.approx(want["dice_std"]["csf"])
     assert parsed[0]["recon_type"] == ""
+
+
+def test_rows_say_whether_their_runs_converged(tmp_path) -> None:
+    import dataclasses
+    import json
+
+    from bench.compare import run_converged
+    from bench.tables import converged_cell
+
+    base = _scores("joint", "B", 0, (0.7, 0.7, 0.7))
+    flags = (True, False, None)
+    row = make_rows([dataclasses.replace(base, seed=i, converged=f) for i, f in enumerate(flags)])[
+        0
+    ]
+    assert row["converged"] == [True, False, None]
+    assert converged_cell(row) == "**no** (1 of 3)"
+    assert converged_cell({**row, "converged": [True, True]}) == "yes"
+    assert converged_cell({**row, "converged": [True, None]}) == "**no** (1 of 2)"
+    assert converged_cell({**row, "converged": [None]}) == "-"
+    assert "| joint | B | 3 | **no** (1 of 3) |" in rows_to_markdown([row])
+
+    # from a run's curve: 8 epochs still rising, then 8 flat ones
+    def write(values: list[float]) -> bool | None:
+        lines = [{"stage": "train", "val_dice": {"mean": v}} for v in values]
+        (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+        return run_converged(tmp_path)
+
+    assert write([0.1 * i for i in range(1, 9)]) is False
+    assert write([0.7, 0.71, 0.72, 0.72, 0.721, 0.722, 0.722, 0.722]) is True
+    assert run_converged(tmp_path / "missing") is None

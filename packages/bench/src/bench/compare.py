@@ -32,6 +32,7 @@ reconstruction. (Skipping would need the trainer to accept a finished stage from
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -57,6 +58,7 @@ from seranet.evaluate import evaluate
 from seranet.models import parse_model_name
 from seranet.train import EpochRecord, RunPaths, RunSummary, TrainConfig
 from seranet.train import train as seranet_train
+from seranet.train.convergence import final_stage_dice, is_converged
 
 __all__ = [
     "METRICS_FILE",
@@ -72,6 +74,7 @@ __all__ = [
     "parse_methods",
     "parse_recon_types",
     "plan_runs",
+    "run_converged",
     "run_one",
     "run_specs",
     "saved_scores",
@@ -253,7 +256,16 @@ def check_data(data_dir: str | os.PathLike[str], preset: Preset) -> Path:
     return path.resolve()
 
 
-def _scores_from_json(data: dict[str, Any], spec: RunSpec) -> RunScores:
+def run_converged(run_dir: Path) -> bool | None:
+    """Whether the run in ``run_dir`` converged (:mod:`seranet.train.convergence`)."""
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return None
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return is_converged(final_stage_dice(records))
+
+
+def _scores_from_json(data: dict[str, Any], spec: RunSpec, run_dir: Path) -> RunScores:
     per_class = {k.lower(): v for k, v in data["per_class"].items()}
 
     def pick(metric: str) -> dict[str, float]:
@@ -264,14 +276,20 @@ def _scores_from_json(data: dict[str, Any], spec: RunSpec) -> RunScores:
         return out
 
     return RunScores(
-        spec.method, spec.recon_type, spec.seed, pick("dice"), pick("hd_mm"), pick("hd95_mm")
+        spec.method,
+        spec.recon_type,
+        spec.seed,
+        pick("dice"),
+        pick("hd_mm"),
+        pick("hd95_mm"),
+        run_converged(run_dir),
     )
 
 
 def saved_scores(run_dir: Path, spec: RunSpec) -> RunScores | None:
     """The test scores a finished run cached in ``RUN/test-metrics.json``; None without them."""
     path = run_dir / METRICS_FILE
-    return _scores_from_json(read_json(path), spec) if path.is_file() else None
+    return _scores_from_json(read_json(path), spec, run_dir) if path.is_file() else None
 
 
 def term_source(root: Path, recon_blocks: int) -> Callable[[dict[str, Any]], Term | None]:
@@ -387,7 +405,7 @@ def run_one(
         )
         data_json = result.to_dict(per_slice=True)
         atomic_write_json(metrics_path, data_json)
-    scores = _scores_from_json(data_json, spec)
+    scores = _scores_from_json(data_json, spec, run_dir)
     return RunOutcome(spec, run_dir, status, time.perf_counter() - start, scores)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from bench.stats import PairedResult, Term, paired_bootstrap
-from bench.tables import gap_recovered, sort_rows
+from bench.tables import converged_cell, gap_recovered, sort_rows
 
 __all__ = [
     "PAPER_TABLE1_DICE",
@@ -506,9 +506,9 @@ def checks_markdown(checks: Sequence[Check]) -> str:
 def beside_paper_markdown(rows: Sequence[dict[str, Any]], paper: dict[Key, float]) -> str:
     """Our Dice per class and average (± std over seeds) and gap recovered beside the paper's."""
     lines = [
-        "| Method | Type | Seeds | CSF | GM | WM | Avg Dice (ours) | Avg Dice (paper) "
+        "| Method | Type | Seeds | Converged | CSF | GM | WM | Avg Dice (ours) | Avg Dice (paper) "
         "| Gap recovered (ours) | Gap recovered (paper) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in sort_rows(rows):
         key = (row["method"], row["recon_type"])
@@ -525,6 +525,7 @@ def beside_paper_markdown(rows: Sequence[dict[str, Any]], paper: dict[Key, float
         theirs = paper.get(key)
         lines.append(
             f"| {row['method']} | {row['recon_type'] or '-'} | {row['seeds']} | "
+            f"{converged_cell(row)} | "
             + " | ".join(cells)
             + f" | {'-' if theirs is None else f'{theirs:.4f}'} | "
             f"{_percent(row.get('gap_recovered'))} | {_percent(_paper_gap(paper, *key))} |"

@@ -12,6 +12,8 @@ A row of ``table.json``::
   paper's "Average" column). Distances are in millimetres.
 * ``*_std``: the sample standard deviation (``ddof=1``) over seeds of the same quantities;
   null with a single seed.
+* ``converged``: per seed, whether the run's training converged (:mod:`seranet.train.convergence`;
+  null where it cannot be judged);
 * ``gap_recovered``: the fraction of the Zero-filling -> Fully-sampled gap in average Dice
   that the method closes, ``(D - D_zf) / (D_fs - D_zf)`` (1 = as good as segmenting the
   fully-sampled image, 0 = no better than the zero-filled one); null when either reference row
@@ -37,6 +39,7 @@ __all__ = [
     "KEYS",
     "METRICS",
     "RunScores",
+    "converged_cell",
     "gap_recovered",
     "make_rows",
     "rows_to_csv",
@@ -68,6 +71,8 @@ class RunScores:
     """Mean Hausdorff distance per class in mm."""
     hd95: dict[str, float]
     """Mean HD95 per class in mm."""
+    converged: bool | None = None
+    """Whether the run's training converged (:mod:`seranet.train.convergence`); None: unknown."""
 
     def metric(self, name: str) -> dict[str, float]:
         """Per-class values of ``name`` with their class average under ``avg``."""
@@ -112,7 +117,12 @@ def make_rows(scores: Iterable[RunScores]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for (method, recon_type), runs in groups.items():
         runs = sorted(runs, key=lambda r: r.seed)
-        row: dict[str, Any] = {"method": method, "recon_type": recon_type, "seeds": len(runs)}
+        row: dict[str, Any] = {
+            "method": method,
+            "recon_type": recon_type,
+            "seeds": len(runs),
+            "converged": [r.converged for r in runs],
+        }
         for metric in METRICS:
             per_seed = np.array(
                 [[r.metric(metric)[k] for k in KEYS] for r in runs], dtype=np.float64
@@ -155,6 +165,17 @@ def sort_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=key)
 
 
+def converged_cell(row: dict[str, Any]) -> str:
+    """``yes`` when every run of the row converged, ``no (1 of 3)`` otherwise, ``-`` unknown."""
+    flags = row.get("converged") or []
+    judged = [f for f in flags if f is not None]
+    if not judged:
+        return "-"
+    if all(judged) and len(judged) == len(flags):
+        return "yes"
+    return f"**no** ({sum(judged)} of {len(flags)})"
+
+
 def _fmt(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -169,7 +190,7 @@ def _cell(row: dict[str, Any], metric: str, key: str, digits: int) -> str:
 
 def rows_to_markdown(rows: Sequence[dict[str, Any]], title: str | None = None) -> str:
     """A Markdown table: Dice, HD and HD95 per class and average, mean ± std over seeds."""
-    head = ["Method", "Type", "Seeds"]
+    head = ["Method", "Type", "Seeds", "Converged"]
     for label in ("Dice", "HD mm", "HD95 mm"):
         head += [f"{label} {k.upper() if k != 'avg' else 'avg'}" for k in KEYS]
     head.append("Gap recovered")
@@ -177,9 +198,9 @@ def rows_to_markdown(rows: Sequence[dict[str, Any]], title: str | None = None) -
     if title:
         lines += [f"### {title}", ""]
     lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
+    lines.append("|" + "|".join(["---"] * 4 + ["---:"] * (len(head) - 4)) + "|")
     for row in rows:
-        cells = [row["method"], row["recon_type"] or "-", str(row["seeds"])]
+        cells = [row["method"], row["recon_type"] or "-", str(row["seeds"]), converged_cell(row)]
         for metric, digits in (("dice", 4), ("hd", 3), ("hd95", 3)):
             cells += [_cell(row, metric, k, digits) for k in KEYS]
         gap = row.get("gap_recovered")
@@ -194,7 +215,7 @@ def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
     for metric in METRICS:
         for k in KEYS:
             fields += [f"{metric}_{k}", f"{metric}_{k}_std"]
-    fields.append("gap_recovered")
+    fields += ["converged", "gap_recovered"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
@@ -204,6 +225,7 @@ def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
             "recon_type": row["recon_type"] or "",
             "seeds": row["seeds"],
             "gap_recovered": "" if row["gap_recovered"] is None else row["gap_recovered"],
+            "converged": converged_cell(row).replace("*", ""),
         }
         for metric in METRICS:
             std = row.get(f"{metric}_std") or {}
