@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mrsim import __version__
+from mrsim._guard import FolderLockedError, exit_on_sigterm
 
 __all__ = ["app", "main"]
 
@@ -147,7 +148,7 @@ def simulate(
                     progress.update(task, description=f"simulating (last: {event.subject})")
 
             outcomes = simulate_dataset(config, show)
-    except (PhantomError, ValueError, FileExistsError, OSError) as exc:
+    except (PhantomError, ValueError, FileExistsError, OSError, FolderLockedError) as exc:
         raise _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     written = sum(not o.skipped for o in outcomes)
     console.print(
@@ -179,6 +180,7 @@ def main() -> None:
     Usage errors (unknown or missing options, bad values) print one line instead of click's
     usage box, so every bad input ends the same way: ``error: ...`` and a non-zero exit.
     """
+    exit_on_sigterm()  # SIGTERM stops the worker pool as Ctrl-C does
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as error:  # click's usage errors, vendored by typer

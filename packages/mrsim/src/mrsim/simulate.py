@@ -29,6 +29,7 @@ import numpy as np
 
 import kspace
 from mrsim import phantoms
+from mrsim._guard import die_with_parent, folder_lock, stop_pool
 from mrsim.dataset import SubjectData, write_dataset
 from mrsim.engines import get_engine
 from mrsim.phantoms.brainweb import BRAINWEB_SHAPE
@@ -383,8 +384,10 @@ def _auto_workers(config: DatasetConfig) -> int:
     return os.cpu_count() or 1
 
 
-def _init_worker() -> None:
-    # One numba thread per process: the processes already fill the cores.
+def _init_worker(parent_pid: int) -> None:
+    # Die with the parent (kill -9 or SIGTERM of ``mrsim simulate`` leaves no orphan that
+    # writes files later), and one numba thread per process: the processes fill the cores.
+    die_with_parent(parent_pid)
     import numba
 
     numba.set_num_threads(1)
@@ -397,13 +400,33 @@ def simulate_dataset(
 
     Finished files (same settings) are kept, so an interrupted run resumes. All inputs are
     checked before anything is written. Worker processes are used when more than one
-    subject remains and ``config.workers`` allows.
+    subject remains and ``config.workers`` allows; they die with this process.
+
+    Raises
+    ------
+    FolderLockedError
+        When another process is writing ``config.out_dir`` (one writer per folder).
     """
     jobs = plan_jobs(config)
     out_dir = Path(config.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"{out_dir} exists and is not a directory")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out_dir):
+        return _simulate_locked(config, jobs, out_dir, on_progress)
+
+
+def _remove_temporaries(out_dir: Path, jobs: list[SubjectJob]) -> None:
+    for job in jobs:
+        for stale in out_dir.glob(f".{job.name}.h5.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
+def _simulate_locked(
+    config: DatasetConfig,
+    jobs: list[SubjectJob],
+    out_dir: Path,
+    on_progress: Callable[[ProgressEvent], None] | None,
+) -> list[SubjectOutcome]:
     todo: list[SubjectJob] = []
     outcomes: dict[str, SubjectOutcome] = {}
     for job in jobs:
@@ -412,10 +435,7 @@ def simulate_dataset(
             outcomes[job.name] = SubjectOutcome(job.name, path, skipped=True)
         else:
             todo.append(job)
-    for job in todo:
-        # temporary files of a run that was killed before it could clean up
-        for stale in out_dir.glob(f".{job.name}.h5.*.tmp"):
-            stale.unlink(missing_ok=True)
+    _remove_temporaries(out_dir, todo)  # of a run killed before it could clean up
     total = len(jobs) * config.n_slices
     done = (len(jobs) - len(todo)) * config.n_slices
 
@@ -438,16 +458,19 @@ def simulate_dataset(
             report(job.name)
     else:
         ctx = get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
-            futures = [pool.submit(_run_job, job, config) for job in todo]
-            try:
-                for fut in as_completed(futures):
-                    name = fut.result()
-                    done += config.n_slices
-                    outcomes[name] = SubjectOutcome(name, out_dir / f"{name}.h5", skipped=False)
-                    report(name)
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+        pool = ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+        )
+        futures = [pool.submit(_run_job, job, config) for job in todo]
+        try:
+            for fut in as_completed(futures):
+                name = fut.result()
+                done += config.n_slices
+                outcomes[name] = SubjectOutcome(name, out_dir / f"{name}.h5", skipped=False)
+                report(name)
+        except BaseException:
+            stop_pool(pool)  # interrupted: stop the workers now, not after their subjects
+            _remove_temporaries(out_dir, todo)  # of the subjects the workers were writing
+            raise
+        pool.shutdown()
     return [outcomes[j.name] for j in jobs]

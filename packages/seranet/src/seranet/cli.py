@@ -64,11 +64,18 @@ def _fail(message: str) -> typer.Exit:
 @contextmanager
 def _errors() -> Iterator[None]:
     """Turn the library's expected errors into one-line messages and exit code 1."""
+    from seranet.guard import FolderLockedError
     from seranet.train import NonFiniteLossError
 
     try:
         yield
-    except (ValueError, NonFiniteLossError, FileNotFoundError, PermissionError) as error:
+    except (
+        ValueError,
+        NonFiniteLossError,
+        FolderLockedError,
+        FileNotFoundError,
+        PermissionError,
+    ) as error:
         raise _fail(str(error)) from None
     except OSError as error:
         raise _fail(f"{error.strerror or error}: {error.filename or ''}".strip(": ")) from None

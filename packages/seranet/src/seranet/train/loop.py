@@ -39,6 +39,7 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Samp
 from kspace import mask_seed
 from seranet import __version__
 from seranet.data import Batch, SliceDataset, collate, split_subjects
+from seranet.guard import folder_lock
 from seranet.inputs import evaluation_dataset, inputs_digest
 from seranet.models import (
     ModelOutput,
@@ -690,19 +691,43 @@ def _train(
 ) -> RunSummary:
     start = time.perf_counter()
     paths = RunPaths(out)
-    if _prepare_dir(paths, config, resume, overwrite):
-        summary = RunSummary.from_dict(read_json(paths.summary))
-        return dataclasses.replace(summary, run_dir=out, seconds=0.0, skipped=True)
-    splits = split_subjects(config.data_dir, config.split)
-    val_ds = evaluation_dataset(splits["val"], config)
-    mask = val_ds.mask
-    train_ds = SliceDataset(splits["train"], mask, seed=config.seed, train=True, rank=info.rank)
-    if train_ds.shape != val_ds.shape:
-        raise ValueError(
-            f"training images {train_ds.shape} and validation images {val_ds.shape} differ"
-        )
-    mask(train_ds.shape)  # fail early on a mask that does not fit the image size
+    if paths.root.exists() and not paths.root.is_dir():
+        raise RunExistsError(f"output {str(paths.root)!r} exists and is not a directory")
+    with contextlib.ExitStack() as stack:
+        splits = split_subjects(config.data_dir, config.split)
+        val_ds = evaluation_dataset(splits["val"], config)
+        stack.callback(val_ds.close)
+        mask = val_ds.mask
+        train_ds = SliceDataset(splits["train"], mask, seed=config.seed, train=True, rank=info.rank)
+        stack.callback(train_ds.close)
+        if train_ds.shape != val_ds.shape:
+            raise ValueError(
+                f"training images {train_ds.shape} and validation images {val_ds.shape} differ"
+            )
+        mask(train_ds.shape)  # fail early on a mask that does not fit the image size
+        return _train_checked(
+            config, paths, info, device, resume, overwrite, init_from, progress, console,
+            on_epoch_end, train_ds, val_ds, stack, start,
+        )  # fmt: skip
 
+
+def _train_checked(
+    config: TrainConfig,
+    paths: RunPaths,
+    info: ddp.DistInfo,
+    device: torch.device,
+    resume: bool,
+    overwrite: bool,
+    init_from: str | Path | None,
+    progress: bool,
+    console: Console,
+    on_epoch_end: Callable[[EpochRecord], None] | None,
+    train_ds: SliceDataset,
+    val_ds: SliceDataset,
+    stack: contextlib.ExitStack,
+    start: float,
+) -> RunSummary:
+    out = paths.root
     deterministic_before = torch.are_deterministic_algorithms_enabled()
     with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
         torch.manual_seed(config.seed)
@@ -711,6 +736,11 @@ def _train(
         # Channels-last weights: 1.08x (Joint) to 1.15x (SERANet-3) faster training steps at
         # 108 x 90 on one CPU thread, the same arithmetic in another memory order.
         optimise_for_training(model.to(device))
+        if info.is_main:  # the first write: one writer per run directory from here on
+            stack.enter_context(folder_lock(paths.root))
+        if _prepare_dir(paths, config, resume, overwrite):
+            summary = RunSummary.from_dict(read_json(paths.summary))
+            return dataclasses.replace(summary, run_dir=out, seconds=0.0, skipped=True)
         if config.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
             if device.type == "cuda":
@@ -786,5 +816,3 @@ def _train(
             torch.use_deterministic_algorithms(deterministic_before)
             for p in model.parameters():
                 p.requires_grad_(True)
-            train_ds.close()
-            val_ds.close()
