@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["BenchError", "atomic_write", "atomic_write_json", "atomic_write_text", "read_json"]
+from seranet.guard import folder_lock
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+__all__ = [
+    "BenchError",
+    "atomic_write",
+    "atomic_write_json",
+    "atomic_write_text",
+    "read_json",
+    "writes_folder",
+]
 
 
 class BenchError(ValueError):
@@ -56,3 +70,24 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise BenchError(f"{str(path)!r} does not exist") from None
     except (OSError, ValueError) as error:
         raise BenchError(f"cannot read {str(path)!r}: {error}") from None
+
+
+def writes_folder(parameter: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function that writes the folder passed as ``parameter``: the call holds
+    :func:`seranet.guard.folder_lock` on it (one writer per folder; a second gets a one-line
+    error naming the first's PID)."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            folder = signature.bind(*args, **kwargs).arguments[parameter]
+            if Path(folder).exists() and not Path(folder).is_dir():
+                raise BenchError(f"output {str(folder)!r} exists and is not a directory")
+            with folder_lock(folder):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

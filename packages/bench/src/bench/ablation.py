@@ -17,7 +17,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from rich.console import Console
 
-from bench._io import BenchError, atomic_write_json, atomic_write_text
+from bench._io import BenchError, atomic_write_json, atomic_write_text, writes_folder
 from bench._render import save_figure
 from bench.compare import (
     Trainer,
@@ -119,6 +119,7 @@ def ablation_markdown(points: Sequence[dict[str, Any]], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+@writes_folder("out_dir")
 def ablate_blocks(
     data_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],

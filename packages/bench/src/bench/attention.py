@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from bench._io import BenchError
+from bench._io import BenchError, writes_folder
 from bench._render import colour_labels, grey, save_figure, save_gif
 from bench._runs import SubjectPrediction, busiest_slice, predict_subject, run_info
 from seranet.models import parse_model_name
@@ -101,6 +101,7 @@ def _ambiguity(pred: SubjectPrediction, k: int) -> list[float]:
     return out
 
 
+@writes_folder("out_dir")
 def attention(
     run_dir: str | os.PathLike[str],
     data_dir: str | os.PathLike[str],

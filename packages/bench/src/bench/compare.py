@@ -49,12 +49,13 @@ from rich.console import Console
 
 import seranet
 from bench import __version__
-from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json
+from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json, writes_folder
 from bench.presets import RECON_FREE, RECON_TYPES, Preset
 from bench.stats import Term, term_from_metrics
 from bench.tables import CLASSES, RunScores, make_rows, rows_to_csv, rows_to_markdown
 from seranet.data import SplitConfig, split_subjects
 from seranet.evaluate import evaluate
+from seranet.guard import die_with_parent, stop_pool
 from seranet.models import parse_model_name
 from seranet.train import EpochRecord, RunPaths, RunSummary, TrainConfig
 from seranet.train import train as seranet_train
@@ -356,16 +357,13 @@ def run_one(
     trainer: Trainer | None = None,
     threads: int | None = None,
     epoch_lines: bool = False,
-    parent_pid: int | None = None,
     score_test: bool = True,
 ) -> RunOutcome:
     """Train (or resume, or skip) and score one run.
 
     With ``score_test=False`` the test split is not touched (studies that choose a recipe on
-    validation data). ``threads`` sets torch's thread count; ``epoch_lines`` prints one plain line per finished
-    epoch to stderr (what worker processes show instead of progress bars); with ``parent_pid``
-    the run stops after its next epoch checkpoint once that process has gone (a worker whose
-    ``compare`` was killed does not train on as an orphan; the run resumes next time).
+    validation data). ``threads`` sets torch's thread count; ``epoch_lines`` prints one plain
+    line per finished epoch to stderr (what worker processes show instead of progress bars).
     """
     if threads is not None:
         torch.set_num_threads(threads)
@@ -375,13 +373,9 @@ def run_one(
     train = trainer or seranet_train
     config = train_config(preset, spec, data, device)
     extra: dict[str, Any] = {}
-    if epoch_lines or parent_pid is not None:
+    if epoch_lines:
 
         def line(record: EpochRecord) -> None:
-            if parent_pid is not None and os.getppid() != parent_pid:
-                raise SystemExit(f"{spec.name}: the parent process has gone; stopping")
-            if not epoch_lines:
-                return
             dice = (record.val_dice or {}).get("mean")
             value = f"val Dice {dice:.4f}" if dice is not None else f"val MSE {record.val_mse:.3g}"
             total = config.stage_epochs(record.stage)
@@ -497,41 +491,42 @@ def run_jobs(
         return outcomes
     done: dict[RunJob, RunOutcome] = {}
     order = sorted(items, key=lambda j: _cost(j.spec) * j.preset.epochs, reverse=True)
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        futures = {
-            pool.submit(
-                run_one,
-                job.spec,
-                job.preset,
-                data,
-                job.root,
-                device=device,
-                progress=False,
-                threads=1,
-                epoch_lines=progress,
-                parent_pid=os.getpid(),
-                score_test=score_test,
-            ): job
-            for job in order
-        }
-        try:
-            for future in as_completed(futures):
-                outcome = future.result()
-                done[futures[future]] = outcome
-                if progress:
-                    scored = (
-                        ""
-                        if outcome.scores is None
-                        else f", test Dice {outcome.scores.metric('dice')['avg']:.4f}"
-                    )
-                    console.print(
-                        f"[bold]{label}[{len(done)}/{len(items)}][/bold] {outcome.spec.label}: "
-                        f"{outcome.status}, {outcome.seconds:.0f} s{scored}"
-                    )
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
+    )
+    futures = {
+        pool.submit(
+            run_one,
+            job.spec,
+            job.preset,
+            data,
+            job.root,
+            device=device,
+            progress=False,
+            threads=1,
+            epoch_lines=progress,
+            score_test=score_test,
+        ): job
+        for job in order
+    }
+    try:
+        for future in as_completed(futures):
+            outcome = future.result()
+            done[futures[future]] = outcome
+            if progress:
+                scored = (
+                    ""
+                    if outcome.scores is None
+                    else f", test Dice {outcome.scores.metric('dice')['avg']:.4f}"
+                )
+                console.print(
+                    f"[bold]{label}[{len(done)}/{len(items)}][/bold] {outcome.spec.label}: "
+                    f"{outcome.status}, {outcome.seconds:.0f} s{scored}"
+                )
+    except BaseException:
+        stop_pool(pool)  # interrupted: the runs resume from their last epoch checkpoints
+        raise
+    pool.shutdown()
     return [done[j] for j in items]
 
 
@@ -579,6 +574,7 @@ def write_table(
     return rows, markdown
 
 
+@writes_folder("out_dir")
 def compare(
     data_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],

@@ -24,7 +24,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench._io import BenchError, atomic_write, atomic_write_json, atomic_write_text
+from bench._io import BenchError, atomic_write, atomic_write_json, atomic_write_text, writes_folder
 from bench.compare import RunJob, RunSpec, check_data, run_jobs, versions
 from bench.presets import RECON_FREE, Preset
 from seranet.train.convergence import final_stage_dice, is_converged, quarter_gain
@@ -171,6 +171,7 @@ def _jobs(
     return out
 
 
+@writes_folder("out_dir")
 def convergence_study(
     data_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from bench._io import BenchError
+from bench._io import BenchError, writes_folder
 from bench._render import colour_labels, grey, save_figure
 from bench._runs import RunInfo, SubjectPrediction, busiest_slice, find_runs, predict_subject
 from bench.presets import TABLE_METHODS
@@ -118,6 +118,7 @@ def _draw(predictions: list[tuple[RunInfo, SubjectPrediction]], k: int, title: s
     return fig
 
 
+@writes_folder("out_dir")
 def figures(
     runs: Sequence[str | os.PathLike[str]],
     data_dir: str | os.PathLike[str],

@@ -25,7 +25,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json
+from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json, writes_folder
 from bench.ablation import ablate_blocks
 from bench.attention import attention
 from bench.compare import RunSpec, Trainer, compare, saved_scores, term_source, versions
@@ -155,6 +155,7 @@ def _attention_run(table_dir: Path) -> Path | None:
     return Path(min(candidates)[1]) if candidates else None
 
 
+@writes_folder("out_dir")
 def reproduce(
     preset: Preset,
     out_dir: str | os.PathLike[str],

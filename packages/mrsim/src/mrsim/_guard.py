@@ -51,6 +51,9 @@ class FolderLockedError(RuntimeError):
 def folder_lock(folder: str | os.PathLike[str]) -> Iterator[Path]:
     """Hold an exclusive lock on ``folder`` (created if missing) while the block runs.
 
+    A folder the lock created is removed again if it is still empty when the block ends (a
+    call that failed on bad input leaves nothing behind).
+
     Raises
     ------
     FolderLockedError
@@ -59,6 +62,7 @@ def folder_lock(folder: str | os.PathLike[str]) -> Iterator[Path]:
     import fcntl
 
     root = Path(folder)
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     path = root / LOCK_NAME
     while True:
@@ -84,6 +88,8 @@ def folder_lock(folder: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         path.unlink(missing_ok=True)  # while still holding the lock, then release it
         os.close(fd)
+        if created and not any(root.iterdir()):
+            root.rmdir()  # nothing was written: leave no empty folder behind
 
 
 def _stat(path: Path) -> os.stat_result | None:
