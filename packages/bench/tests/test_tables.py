@@ -83,6 +83,19 @@ def test_gap_is_null_without_references() -> None:
     assert rows[0]["gap_recovered"] is None
 
 
+def test_gap_is_not_a_ratio_of_noise() -> None:
+    # a 1-epoch smoke table once printed -20486 % for a Fully-sampled - Zero-filling gap of 1e-5
+    assert gap_recovered(0.52, 0.50001, 0.50002) is None
+    assert gap_recovered(0.52, 0.50, 0.51) == pytest.approx(2.0)
+    rows = make_rows(
+        [_scores("zero-filling", None, 0, (0.5, 0.5, 0.5)),
+         _scores("fully-sampled", None, 0, (0.505, 0.5, 0.5)),
+         _scores("joint", "B", 0, (0.6, 0.6, 0.6))]
+    )  # fmt: skip
+    assert all(r["gap_recovered"] is None for r in rows)
+    assert rows_to_markdown(rows).count("| n/a |") == 3
+
+
 def test_markdown_shows_mean_plus_minus_std(rows: list[dict]) -> None:
     text = rows_to_markdown(rows, "Table")
     lines = [line for line in text.splitlines() if line.startswith("|")]

@@ -83,6 +83,7 @@ def _bad_inputs(root: Path, good: Path) -> dict[str, tuple[list[str], str]]:
         "negative slices": ([*bw, "--slices", "-3"], "slices"),
         "zero thickness": ([*bw, "--slice-thickness", "0"], "slice thickness"),
         "bad resolution": ([*bw, "--resolution", "0.7"], "resolution"),
+        "resolution too coarse": ([*bw, "--resolution", "500"], "0 pixels across the 180 mm"),
         "bad field": ([*bw, "--field", "7"], "no tissue table for 7"),
         "bad coils": ([*bw, "--coils", "0"], "coils"),
         "bad engine": ([*bw, "--engine", "quantum"], "unknown engine"),

@@ -89,13 +89,14 @@ def write_subject(
                 "tr_ms": np.full(slices, 3000.0),
                 "noise_level": noise,
                 "noise_sigma": noise,
-                "resolution_mm": resolution_mm,
                 "slice_thickness_mm": 3.0,
                 "engine": "test",
                 "seed": seed,
                 "mrsim_version": "test",
             }
         )
+        if "resolution_mm" not in drop:
+            f.attrs["resolution_mm"] = resolution_mm
     return path
 
 

@@ -190,7 +190,7 @@ def _rich_table(rows: list[dict[str, Any]]) -> Table:
             cell(row, "wm"),
             cell(row, "avg"),
             cell(row, "avg", "hd", 2),
-            "-" if gap is None else f"{100 * gap:.0f} %",
+            "n/a" if gap is None else f"{100 * gap:.0f} %",
         )
     return table
 

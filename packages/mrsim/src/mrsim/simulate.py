@@ -104,6 +104,12 @@ class DatasetConfig:
                 raise ValueError(
                     f"{name.removesuffix('_mm').replace('_', ' ')} must be > 0 mm; got {value}"
                 )
+        smallest = min(round(e / self.resolution_mm) for e in self.extent_mm[1:])
+        if smallest < MIN_PIXELS:
+            raise ValueError(
+                f"resolution {self.resolution_mm} mm leaves {smallest} pixels across the "
+                f"{min(self.extent_mm[1:]):g} mm field of view; at least {MIN_PIXELS} are needed"
+            )
         i, n = self.shard
         if not (n >= 1 and 0 <= i < n):
             raise ValueError(f"shard must be I/N with 0 <= I < N; got {i}/{n}")
@@ -113,6 +119,10 @@ class DatasetConfig:
             raise ValueError(f"seed must be >= 0; got {self.seed}")
         get_engine(self.engine)
         tissue_table(self.protocol.field_t)
+
+
+MIN_PIXELS = 8
+"""Fewest pixels an image side may have (coarser resolutions are refused)."""
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,8 @@ class SubjectInfo(NamedTuple):
     shape: tuple[int, int]
     """Image size ``(H, W)``."""
     spacing_mm: tuple[float, float]
-    """Pixel spacing along ``H`` and ``W`` in mm (from ``resolution_mm``; 1.0 when absent)."""
+    """Pixel spacing along ``H`` and ``W`` in mm (from ``resolution_mm``, which labelled files
+    must carry; 1.0 for an unlabelled file without it)."""
     has_labels: bool = True
     """Whether the file holds ``labels``."""
 
@@ -200,12 +201,15 @@ def collate(samples: Sequence[SliceSample]) -> Batch:
 
 
 def _spacing(value: Any) -> tuple[float, float]:
-    if value is None:
-        return (1.0, 1.0)
-    arr = np.atleast_1d(np.asarray(value, dtype=np.float64)).ravel()
+    try:
+        arr = np.atleast_1d(np.asarray(value, dtype=np.float64)).ravel()
+    except (TypeError, ValueError):
+        arr = np.array([np.nan])
+    if arr.size in (1, 2, 3) and not np.all(np.isfinite(arr) & (arr > 0)):
+        raise ValueError(f"resolution_mm must be positive and finite; got {arr.tolist()}")
     if arr.size == 1:
         return (float(arr[0]), float(arr[0]))
-    if arr.size in (2, 3) and np.all(arr > 0):
+    if arr.size in (2, 3):
         # (x, y[, z]) or (H, W[, slice]) spacings: in-plane voxels of mrsim are isotropic,
         # so the first two entries are the in-plane pair.
         return (float(arr[0]), float(arr[1]))
@@ -258,8 +262,14 @@ def inspect_subject(
             )
         if labels is not None and labels.dtype.kind not in "ui":
             raise DataError(f"{name}: 'labels' must be integer; got {labels.dtype}")
+        value = f.attrs.get("resolution_mm")
+        if value is None and require_labels:
+            raise DataError(
+                f"{name}: no 'resolution_mm' attribute (the pixel spacing in mm, needed for "
+                "distances in mm); add it to the file"
+            )
         try:
-            spacing = _spacing(f.attrs.get("resolution_mm"))
+            spacing = (1.0, 1.0) if value is None else _spacing(value)
         except ValueError as error:
             raise DataError(f"{name}: {error}") from None
         slices = int(kspace.shape[0])
@@ -317,11 +327,16 @@ def split_subjects(
     """
     split = split or SplitConfig()
     files = find_subjects(data_dir)
-    n_train, n_val, _ = split.counts(len(files))
+    n_train, n_val, n_test = split.counts(len(files))
     if n_train < 1:
+        wanted = f"{split.train}/{split.val}/{split.test}"
         raise DataError(
-            f"data directory {str(data_dir)!r} holds {len(files)} subject(s); at least 3 are "
+            f"data directory {str(data_dir)!r} holds {len(files)} subject(s): at least 3 are "
             "needed for non-empty train, val and test splits"
+            if len(files) < 3
+            else f"the split {wanted} scaled to the {len(files)} subjects of "
+            f"{str(data_dir)!r} leaves none for training ({n_train}/{n_val}/{n_test}); "
+            "give a split with more training subjects"
         )
     order = np.random.default_rng(split.seed).permutation(len(files))
     shuffled = [files[i] for i in order]

@@ -32,9 +32,16 @@ from seranet.models import ModelOutput, SegmentationModel
 from seranet.train.checkpoint import atomic_write_text
 from seranet.train.config import TrainConfig
 from seranet.train.loop import resolve_device
-from seranet.train.run import load_run
+from seranet.train.run import LoadedRun, load_run
 
-__all__ = ["EVAL_SPLITS", "EvaluationResult", "evaluate", "iterate_predictions", "render_table"]
+__all__ = [
+    "EVAL_SPLITS",
+    "EvaluationResult",
+    "check_image_shape",
+    "evaluate",
+    "iterate_predictions",
+    "render_table",
+]
 
 EVAL_SPLITS = (*SPLITS, "all")
 """Splits :func:`evaluate` accepts (``all``: every subject of the directory)."""
@@ -116,6 +123,17 @@ class EvaluationResult:
         return out
 
 
+def check_image_shape(run: LoadedRun, shape: tuple[int, int]) -> None:
+    """Refuse images of another size than the run was trained on (one-line ``ValueError``)."""
+    if run.image_shape is not None and tuple(shape) != run.image_shape:
+        h, w = shape
+        th, tw = run.image_shape
+        raise ValueError(
+            f"images are {h} x {w} but run {str(run.paths.root)!r} was trained on {th} x {tw}; "
+            "resample the data to the training grid"
+        )
+
+
 def iterate_predictions(
     model: SegmentationModel,
     dataset: SliceDataset,
@@ -187,6 +205,7 @@ def evaluate(
     else:
         files = split_subjects(data, config.split)[split]
     dataset = evaluation_dataset(files, config, eval_seed=eval_seed)
+    check_image_shape(run, dataset.shape)
     digest = inputs_digest(dataset)
     spacing = {s.subject: s.spacing_mm for s in dataset.subjects}
     scores: list[tuple[str, int, SliceScores]] = []

@@ -40,7 +40,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from seranet import __version__
 from seranet.data import inspect_subject
-from seranet.evaluate import iterate_predictions
+from seranet.evaluate import check_image_shape, iterate_predictions
 from seranet.inputs import evaluation_dataset
 from seranet.train.loop import resolve_device
 from seranet.train.run import load_run
@@ -139,11 +139,14 @@ def predict(
         raise ValueError(f"output directory {str(out.parent)!r} does not exist")
     if Path(input_path).resolve() == out.resolve():
         raise ValueError("the output file must differ from the input file")
+    if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
+        raise ValueError(f"--png {str(png_dir)!r} exists and is not a directory")
     dev = resolve_device(device)
     run = load_run(run_dir, dev)
     config = run.config
     info = inspect_subject(input_path, require_labels=False)
     dataset = evaluation_dataset([input_path], config, eval_seed=eval_seed, require_labels=False)
+    check_image_shape(run, dataset.shape)
 
     n, (h, w) = len(dataset), info.shape
     seg = np.zeros((n, h, w), np.uint8)

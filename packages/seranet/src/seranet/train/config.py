@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -45,7 +47,8 @@ class TrainConfig:
     """
 
     data_dir: str | os.PathLike[str]
-    """Directory of per-subject HDF5 files (``mrsim simulate`` output); stored as a string."""
+    """Directory of per-subject HDF5 files (``mrsim simulate`` output); stored as an absolute,
+    resolved path, so a run resumes and evaluates from any working directory."""
     model: ModelConfig
     """Architecture to build (see :func:`seranet.models.build_model`)."""
     epochs: int = 50
@@ -90,7 +93,8 @@ class TrainConfig:
     """Use deterministic algorithms (bit-exact resume on CPU)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data_dir", str(self.data_dir))  # accept any path-like
+        # accept any path-like; relative paths are resolved against the working directory now
+        object.__setattr__(self, "data_dir", str(Path(self.data_dir).resolve()))
         for name in ("epochs", "batch_size", "lr_step"):
             value = getattr(self, name)
             if int(value) != value or value < 1:
@@ -143,6 +147,13 @@ class TrainConfig:
             hold=self.lr_hold,
             warmup=self.warmup_epochs,
         )
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the settings that decide the trained weights (all but
+        :data:`RESUME_IGNORED`), as canonical JSON; checkpoints carry it."""
+        settings = {k: v for k, v in self.to_dict().items() if k not in RESUME_IGNORED}
+        text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (:meth:`from_dict` inverts it)."""

@@ -462,6 +462,8 @@ class _Runner:
             "stage": stage.name,
             "epoch": epoch,
             "config_json": json.dumps(self.config.to_dict()),
+            "model_name": self.config.model.name,
+            "config_sha256": self.config.fingerprint(),
             "seranet_version": __version__,
         }
 
@@ -489,6 +491,8 @@ class _Runner:
             "best_epoch": state.best_epoch,
             "history": self.history,
             "config_json": json.dumps(self.config.to_dict()),
+            "model_name": self.config.model.name,
+            "config_sha256": self.config.fingerprint(),
             "seranet_version": __version__,
         }
         if self.scaler.is_enabled():
@@ -564,28 +568,20 @@ def _prepare_dir(paths: RunPaths, config: TrainConfig, resume: bool, overwrite: 
                 f"run {str(paths.root)!r} was trained as {describe_model(stored.get('model', {}))}, "
                 f"not the requested {describe_model(wanted['model'])}"
             )
-        defaults = json.loads(json.dumps(_field_defaults()))
+        if isinstance(stored, dict):
+            # fields added since the run started take their defaults; paths compare resolved
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                stored = json.loads(json.dumps(TrainConfig.from_dict(stored).to_dict()))
         differ = sorted(
             k
             for k in wanted
-            if k not in RESUME_IGNORED
-            and isinstance(stored, dict)
-            and stored.get(k, defaults.get(k)) != wanted[k]
+            if k not in RESUME_IGNORED and isinstance(stored, dict) and stored.get(k) != wanted[k]
         )
         if differ:
             raise CheckpointError(
                 f"cannot resume {str(paths.root)!r}: its config differs in {', '.join(differ)}"
             )
     return paths.complete
-
-
-def _field_defaults() -> dict[str, Any]:
-    """Default values of the config fields that have one (fields added after a run started)."""
-    return {
-        f.name: f.default
-        for f in dataclasses.fields(TrainConfig)
-        if f.default is not dataclasses.MISSING
-    }
 
 
 def _clear_run(paths: RunPaths) -> None:
@@ -738,6 +734,8 @@ def _train_checked(
         optimise_for_training(model.to(device))
         if info.is_main:  # the first write: one writer per run directory from here on
             stack.enter_context(folder_lock(paths.root))
+            for stale in (*paths.root.glob(".*.tmp"), *paths.checkpoints.glob(".*.tmp")):
+                stale.unlink()  # temporary files of a writer that was killed mid-write
         if _prepare_dir(paths, config, resume, overwrite):
             summary = RunSummary.from_dict(read_json(paths.summary))
             return dataclasses.replace(summary, run_dir=out, seconds=0.0, skipped=True)
@@ -806,6 +804,9 @@ def _train_checked(
                     "format": CHECKPOINT_FORMAT,
                     "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                     "config_json": json.dumps(config.to_dict()),
+                    "model_name": config.model.name,
+                    "config_sha256": config.fingerprint(),
+                    "image_shape": list(train_ds.shape),
                     "stages": [s.name for s in summaries],
                     "seranet_version": __version__,
                 }

@@ -22,7 +22,12 @@ from typing import NamedTuple
 import torch
 
 from seranet.models import SegmentationModel, build_model, optimise_for_inference
-from seranet.train.checkpoint import CheckpointError, load_checkpoint, load_weights
+from seranet.train.checkpoint import (
+    CheckpointError,
+    describe_model,
+    load_checkpoint,
+    load_weights,
+)
 from seranet.train.config import TrainConfig
 
 __all__ = ["LoadedRun", "RunPaths", "load_run"]
@@ -88,6 +93,8 @@ class LoadedRun(NamedTuple):
     """The configuration it was trained with."""
     paths: RunPaths
     """Its files."""
+    image_shape: tuple[int, int] | None = None
+    """``(H, W)`` of the images it was trained on (None for runs that did not record it)."""
 
 
 def load_run(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedRun:
@@ -112,7 +119,28 @@ def load_run(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu"
         raise CheckpointError(
             f"{str(paths.model)!r} holds no valid training config: {error}"
         ) from None
+    _check_identity(paths, data, config)
     model = build_model(config.model)
     load_weights(model, data["model"], repr(str(paths.model)))
     optimise_for_inference(model.to(device))
-    return LoadedRun(model, config, paths)
+    shape = data.get("image_shape")
+    return LoadedRun(
+        model, config, paths, None if shape is None else (int(shape[0]), int(shape[1]))
+    )
+
+
+def _check_identity(paths: RunPaths, data: dict[str, object], config: TrainConfig) -> None:
+    """``model.pt`` must be the weights the run's ``config.json`` describes."""
+    recorded = data.get("config_sha256")
+    if recorded is None or not paths.config.is_file():
+        return  # a run written before checkpoints recorded it, or weights copied alone
+    try:
+        stored = TrainConfig.from_dict(json.loads(paths.config.read_text(encoding="utf-8")))
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{str(paths.config)!r} is not a valid run config: {error}") from None
+    if stored.fingerprint() != recorded:
+        raise CheckpointError(
+            f"{str(paths.model)!r} holds weights trained as {describe_model(config.to_dict()['model'])}"
+            f", not this run's {describe_model(stored.to_dict()['model'])} (config.json): "
+            "the run folder was altered"
+        )
