@@ -130,3 +130,31 @@ def test_pixel_spacing_must_be_given_and_finite(
 def test_a_split_that_leaves_no_training_subject_says_so(dataset_dir: Path) -> None:
     with pytest.raises(DataError, match=r"split 1/1/10 scaled to the 5 subjects .* leaves none"):
         split_subjects(dataset_dir, SplitConfig(1, 1, 10))
+
+
+def test_models_too_deep_or_too_large_are_refused_before_allocating(
+    tmp_path: Path, dataset_dir: Path
+) -> None:
+    from seranet.models import ModelConfig
+    from seranet.train.loop import check_model_fits
+
+    # 32 x 32 images: 4 levels leave 4 x 4 at the bottleneck, 5 levels 2 x 2, 6 levels 1 x 1
+    check_model_fits(ModelConfig("zero-filling", width=4, depth=5), (32, 32))
+    with pytest.raises(ValueError, match=r"depth 6 halves the 32 x 32 images 5 times.*--depth 5"):
+        check_model_fits(ModelConfig("zero-filling", width=4, depth=6), (32, 32))
+    with pytest.raises(ValueError, match=r"depth 7 .* 54 x 45 .* 0 x 0 pixels"):
+        check_model_fits(ModelConfig("zero-filling", width=4, depth=7), (54, 45))
+    wide = ModelConfig("zero-filling", width=256, depth=4)
+    with pytest.raises(ValueError, match=r"GiB for weights, gradients and Adam state alone"):
+        check_model_fits(wide, (64, 64), available=2**30)
+    check_model_fits(wide, (64, 64), available=2**40)
+    # through the CLI: one line, nothing written
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["train", "--data", str(dataset_dir), "--model", "zero-filling", "--out", str(out),
+              "--depth", "12", "--width", "4", "--center-lines", "4", "--device", "cpu",
+              "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "depth 12 halves the 32 x 32 images" in result.stderr
+    assert not out.exists()
