@@ -41,6 +41,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
     )
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)  # mkstemp's 0600 would ignore the user's umask
     os.close(fd)
     try:
         write(Path(tmp))

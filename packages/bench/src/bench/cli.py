@@ -57,8 +57,13 @@ def _user_errors() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except (BenchError, ValueError, FileNotFoundError, RuntimeError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    except (BenchError, ValueError, OSError, RuntimeError) as error:
+        if isinstance(error, OSError) and error.strerror and error.filename:
+            message = f"{error.strerror}: {error.filename}"  # e.g. no space left on device
+        else:
+            message = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
         console.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:

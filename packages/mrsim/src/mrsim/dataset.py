@@ -15,6 +15,8 @@ name only once complete; no timestamps are stored, so the same inputs give the s
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 from collections.abc import Mapping
@@ -77,32 +79,49 @@ def _chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
 def write_dataset(path: str | Path, data: SubjectData) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
 
-    On any error the temporary file is removed and ``path`` is left as it was.
+    The HDF5 file is built in memory and written with plain file I/O, so a full disk is one
+    ``OSError`` (errno ENOSPC, "no space left on device", naming ``path``) rather than HDF5
+    failing inside its own buffers. On any error the temporary file is removed and ``path``
+    is left as it was.
     """
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    image = _hdf5_image(data)
     try:
-        with h5py.File(tmp, "w", libver="v110", track_order=False) as h5:
-            for name in DATASETS:
-                arr = np.ascontiguousarray(getattr(data, name))
-                small = arr.dtype == np.uint8
-                h5.create_dataset(
-                    name,
-                    data=arr,
-                    chunks=_chunks(arr.shape),
-                    compression="gzip" if small else None,
-                    compression_opts=4 if small else None,
-                    shuffle=False,
-                    track_times=False,
-                )
-            for key in sorted(data.attrs):
-                value = data.attrs[key]
-                h5.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(image)
+        except OSError as error:
+            if error.errno == errno.ENOSPC:
+                raise OSError(errno.ENOSPC, "no space left on device", str(target)) from None
+            raise
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def _hdf5_image(data: SubjectData) -> bytes:
+    """The bytes of the subject's HDF5 file."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", libver="v110", track_order=False) as h5:
+        for name in DATASETS:
+            arr = np.ascontiguousarray(getattr(data, name))
+            small = arr.dtype == np.uint8
+            h5.create_dataset(
+                name,
+                data=arr,
+                chunks=_chunks(arr.shape),
+                compression="gzip" if small else None,
+                compression_opts=4 if small else None,
+                shuffle=False,
+                track_times=False,
+            )
+        for key in sorted(data.attrs):
+            value = data.attrs[key]
+            h5.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
+    return buffer.getvalue()
 
 
 def read_dataset(path: str | Path, slices: slice | None = None) -> SubjectData:

@@ -7,6 +7,8 @@ stored as integer tensors.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import random
@@ -23,6 +25,7 @@ __all__ = [
     "atomic_save",
     "atomic_write_text",
     "describe_model",
+    "disk_full",
     "get_rng_state",
     "load_checkpoint",
     "load_matching",
@@ -36,26 +39,49 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read or does not fit the requested model."""
 
 
-def _atomic(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+def _atomic(path: Path, data: bytes | memoryview) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place; on a full
+    disk one ``OSError`` "no space left on device" naming ``path``, and no temporary file."""
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would ignore the user's umask
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise disk_full(error, path) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def disk_full(error: OSError, path: str | os.PathLike[str]) -> OSError:
+    """``error``, or for ENOSPC an ``OSError`` saying "no space left on device" and naming
+    ``path`` (what the command-line tools print)."""
+    if error.errno == errno.ENOSPC:
+        return OSError(errno.ENOSPC, "no space left on device", str(path))
+    return error
 
 
 def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename it into place."""
-    _atomic(Path(path), lambda tmp: torch.save(obj, tmp))
+    """``torch.save`` to memory, then to a temporary file beside ``path``, renamed into place
+    (torch's own file writer reports a full disk as an opaque iostream error)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    _atomic(Path(path), buffer.getbuffer())
 
 
 def atomic_write_text(text: str, path: str | os.PathLike[str]) -> None:
     """Write text to a temporary file beside ``path``, then rename it into place."""
-    _atomic(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    _atomic(Path(path), text.encode("utf-8"))
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -56,6 +56,7 @@ from seranet.train.checkpoint import (
     atomic_save,
     atomic_write_text,
     describe_model,
+    disk_full,
     get_rng_state,
     load_checkpoint,
     load_matching,
@@ -293,8 +294,11 @@ class _Runner:
                     self._last_payload(stage, stage_index, state, optimiser, scheduler, metric),
                     last,
                 )
-                with paths.metrics.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(record.to_dict()) + "\n")
+                try:
+                    with paths.metrics.open("a", encoding="utf-8") as fh:
+                        fh.write(json.dumps(record.to_dict()) + "\n")
+                except OSError as error:
+                    raise disk_full(error, paths.metrics) from None
             ddp.barrier(self.info)
             if self.on_epoch_end is not None:
                 self.on_epoch_end(record)
