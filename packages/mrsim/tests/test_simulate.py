@@ -206,3 +206,28 @@ def test_labels_are_the_argmax_of_the_slice_fractions(
     assert np.array_equal(data.tissue, tissue)
     assert np.array_equal(data.labels, np.where(tissue <= 3, tissue, 0))
     assert_allclose(data.attrs["slice_z_mm"], stack.z_mm)
+
+
+def test_centre_labels_are_the_phantom_plane_nearest_each_slice_centre(
+    run_a: DatasetConfig, synthetic_brainweb: Path, tmp_path: Path
+) -> None:
+    from mrsim import phantoms
+
+    config = dataclasses.replace(run_a, out_dir=tmp_path, subjects="05", labels="centre")
+    simulate_dataset(config)
+    centre = read_dataset(tmp_path / "subject05.h5")
+    slab = read_dataset(run_a.out_dir / "subject05.h5")
+    assert np.array_equal(centre.kspace, slab.kspace)  # the same acquisition, other labels
+    assert centre.attrs["labels_from"] == "centre"
+    ph = phantoms.crop_or_pad(
+        phantoms.load_brainweb(synthetic_brainweb / "subject05_crisp_v.mnc", resolution_mm=2.0)
+    )
+    z = ph.world_z_mm()
+    for s, z_centre in enumerate(centre.attrs["slice_z_mm"]):
+        plane = int(np.argmin(np.abs(z - z_centre)))
+        tissue = np.argmax(ph.fractions[:, plane], axis=0)
+        assert np.array_equal(centre.tissue[s], tissue)
+        assert np.array_equal(centre.labels[s], np.where(tissue <= 3, tissue, 0))
+    assert not np.array_equal(centre.labels, slab.labels)
+    with pytest.raises(ValueError, match="unknown labels 'mid'"):
+        dataclasses.replace(run_a, labels="mid")

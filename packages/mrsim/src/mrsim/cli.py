@@ -74,6 +74,11 @@ def simulate(
     ),
     slices: int = typer.Option(57, help="Axial slices per subject."),
     slice_thickness: float = typer.Option(3.0, help="Slice thickness, mm."),
+    labels: str = typer.Option(
+        "slab",
+        help="Labels of a slice: slab (largest tissue fraction through the slice as imaged) "
+        "or centre (the phantom's label at the slice centre plane).",
+    ),
     resolution: float = typer.Option(1.0, help="Voxel size, mm (BrainWeb: a multiple of 0.5)."),
     te: float = typer.Option(80.0, help="Echo time, ms."),
     tr: float = typer.Option(3000.0, help="Repetition time, ms."),
@@ -122,6 +127,7 @@ def simulate(
             subjects=subjects,
             n_slices=slices,
             slice_thickness_mm=slice_thickness,
+            labels=labels,
             resolution_mm=resolution,
             protocol=protocol,
             engine=engine,

@@ -75,6 +75,12 @@ class DatasetConfig:
     """In-plane and through-plane voxel size of the resampled phantom, mm."""
     slice_profile: str = "gaussian"
     """Through-plane slice profile, ``"gaussian"`` or ``"rect"``."""
+    labels: str = "slab"
+    """What a slice's labels are: ``"slab"``, the tissue with the largest fraction in the
+    slice as imaged (through-plane integrated with the slice profile), or ``"centre"``, the
+    phantom's own label at the grid plane nearest the slice centre (one BrainWeb mask slice,
+    a reading of the paper's "each slice has the corresponding tissue segmentation mask from
+    BrainWeb")."""
     extent_mm: tuple[float, float, float] = (180.0, 216.0, 180.0)
     """Field of view ``(z, y, x)`` the phantom is cropped or padded to, mm."""
     protocol: SpinEcho = field(default_factory=SpinEcho)
@@ -92,6 +98,10 @@ class DatasetConfig:
     """Worker processes (0: one per CPU, at most one per subject)."""
 
     def __post_init__(self) -> None:
+        if self.labels not in LABEL_DEFINITIONS:
+            raise ValueError(
+                f"unknown labels {self.labels!r}; use {' or '.join(LABEL_DEFINITIONS)}"
+            )
         if self.phantom not in ("procedural", "brainweb"):
             raise ValueError(f"unknown phantom {self.phantom!r}; use procedural or brainweb")
         if self.phantom == "brainweb" and self.brainweb_dir is None:
@@ -120,6 +130,9 @@ class DatasetConfig:
         get_engine(self.engine)
         tissue_table(self.protocol.field_t)
 
+
+LABEL_DEFINITIONS = ("slab", "centre")
+"""Accepted values of :attr:`DatasetConfig.labels`."""
 
 MIN_PIXELS = 8
 """Fewest pixels an image side may have (coarser resolutions are refused)."""
@@ -249,7 +262,9 @@ def subject_streams(seed: int, name: str) -> dict[str, np.random.SeedSequence]:
     }
 
 
-def _load_slices(job: SubjectJob, config: DatasetConfig) -> phantoms.SliceStack:
+def _load_slices(
+    job: SubjectJob, config: DatasetConfig
+) -> tuple[phantoms.Phantom, phantoms.SliceStack]:
     if job.phantom == "brainweb":
         # BrainWeb's raw downloads carry no header: they are always 362 x 434 x 362 bytes.
         raw = BRAINWEB_SHAPE if ".rawb" in Path(job.source).name else None
@@ -259,7 +274,7 @@ def _load_slices(job: SubjectJob, config: DatasetConfig) -> phantoms.SliceStack:
             int(job.source), seed=config.seed, resolution_mm=config.resolution_mm
         )
     ph = phantoms.crop_or_pad(ph, config.extent_mm)
-    return phantoms.axial_slices(
+    return ph, phantoms.axial_slices(
         ph, config.n_slices, config.slice_thickness_mm, config.slice_profile
     )
 
@@ -281,6 +296,8 @@ def settings_fingerprint(config: DatasetConfig, job: SubjectJob) -> str:
             "engine": config.engine,
             "seed": config.seed,
             "mrsim_version": __version__,
+            # only when not the default, so files simulated before the option still resume
+            **({"labels": config.labels} if config.labels != "slab" else {}),
         },
         sort_keys=True,
     )
@@ -299,7 +316,7 @@ def simulate_subject(
     """
     from mrsim import __version__
 
-    stack = _load_slices(job, config)
+    ph, stack = _load_slices(job, config)
     frac = stack.fractions
     n_slices, _, height, width = frac.shape
     if config.engine == "bloch" and height * width > BLOCH_MAX_PIXELS:
@@ -322,7 +339,11 @@ def simulate_subject(
     sigma = kspace.noise_sigma(p.noise_level, clean_rss)
     noisy = kspace.add_noise(clean, p.noise_level, clean_rss, seed=streams["noise"])
     recon = kspace.rss(kspace.ifft2c(noisy)).astype(np.float32)
-    tissue = np.argmax(frac, axis=1).astype(np.uint8)
+    if config.labels == "centre":
+        nearest = np.abs(ph.world_z_mm()[None, :] - stack.z_mm[:, None]).argmin(axis=1)
+        tissue = np.argmax(ph.fractions[:, nearest], axis=0).astype(np.uint8)
+    else:
+        tissue = np.argmax(frac, axis=1).astype(np.uint8)
     labels = np.where(tissue <= 3, tissue, 0).astype(np.uint8)
     attrs: dict[str, Any] = {
         "subject": job.name,
@@ -338,6 +359,7 @@ def simulate_subject(
         "resolution_mm": config.resolution_mm,
         "slice_thickness_mm": config.slice_thickness_mm,
         "slice_profile": config.slice_profile,
+        "labels_from": config.labels,
         "slice_z_mm": np.asarray(stack.z_mm, dtype=np.float64),
         "engine": config.engine,
         "seed": config.seed,
