@@ -303,6 +303,39 @@ def convergence_cmd(
     console.print(f"wrote {out / 'convergence.json'} and {out / 'convergence.png'}")
 
 
+@app.command("anchor")
+def anchor_cmd(
+    out: OutOpt,
+    brainweb_dir: Annotated[
+        Path, typer.Option("--brainweb-dir", help="Folder of the BrainWeb subjectNN_crisp_v files.")
+    ],
+    conditions: Annotated[
+        str | None,
+        typer.Option(
+            "--conditions", help="Conditions to run, e.g. fs-base,zf-base (default: all)."
+        ),
+    ] = None,
+    device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
+    jobs: JobsOpt = 0,
+) -> None:
+    """Fully-sampled / Zero-filling at the paper's 1 mm, one factor at a time: JSON, Markdown."""
+    from bench.anchor import CONDITIONS, anchor_study, parse_conditions
+
+    with _user_errors():
+        chosen = parse_conditions(conditions) if conditions else tuple(CONDITIONS.values())
+        anchor_study(
+            out,
+            brainweb_dir,
+            conditions=chosen,
+            device=device,
+            jobs=_jobs(jobs, device),
+            progress=not quiet,
+            console=console,
+        )
+    out_console.print((out / "anchor.md").read_text(encoding="utf-8"))
+
+
 @app.command("attention")
 def attention_cmd(
     run: Annotated[Path, typer.Option("--run", help="A finished seranet-N run.")],

@@ -443,16 +443,25 @@ class RunJob:
     """Training settings."""
     root: Path
     """The run goes to ``root / spec.name``."""
+    data: Path | None = None
+    """Its dataset, when not the one :func:`run_jobs` is given."""
 
     @property
     def run_dir(self) -> Path:
         """The run's folder."""
         return self.root / self.spec.name
 
+    def dataset(self, default: Path | None) -> Path:
+        """:attr:`data`, else ``default``."""
+        found = self.data or default
+        if found is None:
+            raise ValueError(f"{self.spec.label} has no dataset")
+        return found
+
 
 def run_jobs(
     items: Sequence[RunJob],
-    data: Path,
+    data: Path | None,
     *,
     device: str = "auto",
     progress: bool = True,
@@ -462,8 +471,8 @@ def run_jobs(
     jobs: int = 1,
     score_test: bool = True,
 ) -> list[RunOutcome]:
-    """Train (or resume, or skip) and, with ``score_test``, score each of ``items``; the
-    outcomes in ``items`` order (see :func:`plan_runs` for ``jobs``)."""
+    """Train (or resume, or skip) and, with ``score_test``, score each of ``items`` on its own
+    dataset or ``data``; the outcomes in ``items`` order (see :func:`plan_runs` for ``jobs``)."""
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1; got {jobs}")
     console = console or Console(stderr=True)
@@ -479,7 +488,7 @@ def run_jobs(
                 run_one(
                     job.spec,
                     job.preset,
-                    data,
+                    job.dataset(data),
                     job.root,
                     device=device,
                     progress=progress,
@@ -499,7 +508,7 @@ def run_jobs(
             run_one,
             job.spec,
             job.preset,
-            data,
+            job.dataset(data),
             job.root,
             device=device,
             progress=False,

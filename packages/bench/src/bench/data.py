@@ -53,8 +53,10 @@ def dataset_config(
     noise: float,
     brainweb_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
+    labels: str = "slab",
 ) -> DatasetConfig:
-    """The :class:`mrsim.simulate.DatasetConfig` of ``preset`` at noise level ``noise``."""
+    """The :class:`mrsim.simulate.DatasetConfig` of ``preset`` at noise level ``noise``
+    (``labels``: :attr:`mrsim.simulate.DatasetConfig.labels`)."""
     if preset.phantom == "brainweb":
         if brainweb_dir is None:
             raise BenchError(f"preset {preset.name!r} simulates BrainWeb: pass --brainweb-dir")
@@ -69,6 +71,7 @@ def dataset_config(
             resolution_mm=preset.resolution_mm,
             protocol=SpinEcho(noise_level=noise),
             seed=seed,
+            labels=labels,
         )
     return DatasetConfig(
         Path(out_dir),
@@ -78,6 +81,7 @@ def dataset_config(
         resolution_mm=preset.resolution_mm,
         protocol=SpinEcho(noise_level=noise),
         seed=seed,
+        labels=labels,
     )
 
 
@@ -88,11 +92,12 @@ def simulate(
     brainweb_dir: str | os.PathLike[str] | None = None,
     *,
     seed: int = 0,
+    labels: str = "slab",
     progress: bool = True,
     console: Console | None = None,
 ) -> list[Path]:
     """Simulate (or complete) the preset's dataset at ``noise`` in ``out_dir``; its files."""
-    config = dataset_config(preset, out_dir, noise, brainweb_dir, seed)
+    config = dataset_config(preset, out_dir, noise, brainweb_dir, seed, labels)
     console = console or Console(stderr=True)
     columns = (
         TextColumn("[bold]{task.description}"),
