@@ -118,6 +118,8 @@ def _invoke(*args: str) -> Any:
         (["--preset", "smoke", "--seeds", "0"], "seeds must be >= 1"),
         (["--preset", "smoke", "--epochs", "0"], "epochs must be a positive integer; got 0"),
         (["--preset", "smoke", "--pretrain-epochs", "-1"], "pretrain_epochs must be a positive"),
+        (["--preset", "smoke", "--recipe", "sgdr"], "unknown recipe 'sgdr'"),
+        (["--preset", "smoke", "--recipe", "cosine,preset"], "--recipe takes one recipe"),
     ],
 )
 def test_bad_options_give_one_line_errors_and_no_files(
@@ -181,3 +183,20 @@ def test_cli_epochs_override_trains_that_many_and_says_so(
     assert (preset["name"], preset["epochs"]) == ("smoke+epochs=2", 2)
     lines = (tmp_path / "runs" / "zero-filling_s0" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+
+
+def test_cli_recipe_trains_under_it_and_says_so(dataset_dir: Path, tmp_path: Path) -> None:
+    result = _invoke(
+        "compare", "--data", str(dataset_dir), "--out", str(tmp_path), "--preset", "smoke",
+        "--methods", "zero-filling", "--recipe", "cosine", "--quiet", "--device", "cpu",
+        "--jobs", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    preset = json.loads((tmp_path / "preset.json").read_text())["preset"]
+    assert (preset["name"], preset["epochs"], preset["lr_schedule"]) == (
+        "smoke@cosine",
+        3,
+        "cosine",
+    )
+    config = json.loads((tmp_path / "runs" / "zero-filling_s0" / "config.json").read_text())
+    assert (config["lr_schedule"], config["warmup_epochs"], config["epochs"]) == ("cosine", 1, 3)

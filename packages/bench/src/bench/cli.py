@@ -71,8 +71,31 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def _preset(name: str, epochs: int | None = None, pretrain_epochs: int | None = None) -> Preset:
-    return get_preset(name).with_overrides(epochs=epochs, pretrain_epochs=pretrain_epochs)
+def _preset(
+    name: str,
+    epochs: int | None = None,
+    pretrain_epochs: int | None = None,
+    recipe: str | None = None,
+) -> Preset:
+    preset = get_preset(name)
+    if recipe is not None:
+        from bench.convergence import parse_recipes
+
+        (chosen,) = parse_recipes(recipe) if "," not in recipe else (None,)
+        if chosen is None:
+            raise BenchError(f"--recipe takes one recipe; got {recipe!r}")
+        preset = chosen.apply(preset)
+    return preset.with_overrides(epochs=epochs, pretrain_epochs=pretrain_epochs)
+
+
+RecipeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--recipe",
+        help="Train under a recipe of 'bench convergence' (preset, hold-step, cosine): the "
+        "preset is renamed PRESET@RECIPE.",
+    ),
+]
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
@@ -143,6 +166,7 @@ def compare_cmd(
     ] = None,
     epochs: EpochsOpt = None,
     pretrain_epochs: PretrainEpochsOpt = None,
+    recipe: RecipeOpt = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
@@ -154,7 +178,7 @@ def compare_cmd(
         result = compare(
             data,
             out,
-            _preset(preset, epochs, pretrain_epochs),
+            _preset(preset, epochs, pretrain_epochs, recipe),
             methods=methods.split(",") if methods is not None else None,
             recon_types=recon_types.split(",") if recon_types is not None else None,
             seeds=seeds,
@@ -229,6 +253,7 @@ def ablate_cmd(
     ] = None,
     epochs: EpochsOpt = None,
     pretrain_epochs: PretrainEpochsOpt = None,
+    recipe: RecipeOpt = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
@@ -240,7 +265,7 @@ def ablate_cmd(
         result = ablate_blocks(
             data,
             out,
-            _preset(preset, epochs, pretrain_epochs),
+            _preset(preset, epochs, pretrain_epochs, recipe),
             blocks=parse_blocks(blocks) if blocks is not None else None,
             methods=methods.split(",") if methods is not None else None,
             recon_types=recon_types.split(",") if recon_types is not None else None,
@@ -411,6 +436,7 @@ def reproduce_cmd(
         str | None,
         typer.Option("--steps", help="Subset of data,table1,table2,ablation,figures,attention."),
     ] = None,
+    recipe: RecipeOpt = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
@@ -420,7 +446,7 @@ def reproduce_cmd(
 
     with _user_errors():
         result = reproduce(
-            _preset(preset),
+            _preset(preset, recipe=recipe),
             out,
             brainweb_dir=brainweb_dir,
             steps=[s.strip() for s in steps.split(",") if s.strip()] if steps else None,
