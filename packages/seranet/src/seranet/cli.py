@@ -323,6 +323,15 @@ def predict(
     run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
     input: Annotated[Path, typer.Option("--input", help="Subject HDF5 file (labels optional).")],
     out: Annotated[Path, typer.Option("--out", help="Output HDF5 file.")],
+    mask: Annotated[
+        Path | None,
+        typer.Option(
+            "--mask",
+            help="The acquisition's mask (.npy, or HDF5 with 'mask'), (W,) or (H, W): the input "
+            "is under-sampled k-space, segmented as it is (a 'mask' dataset in the input "
+            "file does the same).",
+        ),
+    ] = None,
     png: Annotated[Path | None, typer.Option("--png", help="Directory for PNG overlays.")] = None,
     probabilities: Annotated[
         str, typer.Option("--probabilities", help="float16 or float32.")
@@ -354,6 +363,7 @@ def predict(
             device=device,
             batch_size=batch_size,
             eval_seed=eval_seed,
+            mask=mask,
             progress=not quiet,
             console=console,
         )

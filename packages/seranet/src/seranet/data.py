@@ -139,8 +139,9 @@ class SliceSample(NamedTuple):
     """Measured k-space, complex64 ``(H, W)``, zero off the mask."""
     mask: torch.Tensor
     """Boolean mask, ``(1, W)`` for line masks or ``(H, W)`` for 2D masks."""
-    fully_sampled: torch.Tensor
-    """Fully-sampled image, float32 ``(2, H, W)`` (the reconstruction target)."""
+    fully_sampled: torch.Tensor | None
+    """Fully-sampled image, float32 ``(2, H, W)`` (the reconstruction target); None for an
+    under-sampled acquisition."""
     labels: torch.Tensor
     """Tissue classes, int64 ``(H, W)``: 0 background, 1 CSF, 2 GM, 3 WM."""
     scale: float
@@ -173,7 +174,7 @@ class Batch(NamedTuple):
                 inp.zero_filled.to(device),
                 inp.measured.to(device),
                 inp.mask.to(device),
-                inp.fully_sampled.to(device),
+                None if inp.fully_sampled is None else inp.fully_sampled.to(device),
             ),
             self.labels.to(device),
             self.scales.to(device),
@@ -186,12 +187,13 @@ def collate(samples: Sequence[SliceSample]) -> Batch:
     """Stack samples into a :class:`Batch` (all slices must share ``H x W``)."""
     if not samples:
         raise ValueError("cannot collate an empty batch")
+    full = [s.fully_sampled for s in samples]
     return Batch(
         ModelInput(
             torch.stack([s.zero_filled for s in samples]),
             torch.stack([s.measured for s in samples]),
             torch.stack([s.mask for s in samples]),
-            torch.stack([s.fully_sampled for s in samples]),
+            None if any(f is None for f in full) else torch.stack(full),  # type: ignore[arg-type]
         ),
         torch.stack([s.labels for s in samples]),
         torch.tensor([s.scale for s in samples], dtype=torch.float32),
@@ -383,6 +385,9 @@ class SliceDataset(Dataset[SliceSample]):
         Scan the k-space for NaN/inf and the labels for bad classes up front.
     require_labels
         Refuse files without ``labels`` (False for prediction on unlabelled data).
+    acquired
+        The files hold under-sampled acquisitions: their k-space is the measurement (``mask``
+        then returns the acquisition's own mask) and there is no fully-sampled image.
     """
 
     def __init__(
@@ -395,9 +400,11 @@ class SliceDataset(Dataset[SliceSample]):
         rank: int = 0,
         check_values: bool = True,
         require_labels: bool = True,
+        acquired: bool = False,
     ) -> None:
         if not files:
             raise DataError("a slice dataset needs at least one subject file")
+        self.acquired = bool(acquired)
         if seed < 0 or rank < 0:
             raise ValueError(f"seed and rank must be >= 0; got {seed}, {rank}")
         self.subjects = [
@@ -488,7 +495,9 @@ class SliceDataset(Dataset[SliceSample]):
                 f"{self.subjects[i].path.name}: 'kspace' holds NaN or infinite values (slice {k})"
             )
         mask = np.asarray(self.mask(kspace.shape, seed=self.mask_seed(index)), dtype=bool)
-        return make_sample(kspace, labels, mask, self.subjects[i].subject, k)
+        return make_sample(
+            kspace, labels, mask, self.subjects[i].subject, k, fully_sampled=not self.acquired
+        )
 
 
 def make_sample(
@@ -497,25 +506,32 @@ def make_sample(
     mask: np.ndarray,
     subject: str = "",
     slice_index: int = 0,
+    *,
+    fully_sampled: bool = True,
 ) -> SliceSample:
-    """Under-sample and normalise one fully-sampled k-space slice ``(H, W)``.
+    """Under-sample and normalise one k-space slice ``(H, W)``.
 
     ``mask`` is a boolean array broadcastable to ``(H, W)``; the measured k-space is
     ``kspace * mask``; every image and the k-space are divided by
-    :func:`normalisation_scale` of the zero-filled image.
+    :func:`normalisation_scale` of the zero-filled image. With ``fully_sampled=False``
+    (``kspace`` is an under-sampled acquisition) the sample has no fully-sampled image.
     """
     measured = np.where(mask, kspace, np.complex64(0)).astype(np.complex64)
     zero_filled = ifft2c(measured).astype(np.complex64)
     scale = normalisation_scale(zero_filled)
     inv = np.float32(1.0 / scale)
-    full = ifft2c(kspace).astype(np.complex64)
+    full = ifft2c(kspace).astype(np.complex64) if fully_sampled else None
     return SliceSample(
         torch.from_numpy(
             np.ascontiguousarray(complex_to_channels(zero_filled * inv), dtype=np.float32)
         ),
         torch.from_numpy(np.ascontiguousarray(measured * inv)),
         torch.from_numpy(np.ascontiguousarray(mask)),
-        torch.from_numpy(np.ascontiguousarray(complex_to_channels(full * inv), dtype=np.float32)),
+        None
+        if full is None
+        else torch.from_numpy(
+            np.ascontiguousarray(complex_to_channels(full * inv), dtype=np.float32)
+        ),
         torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64)),
         scale,
         subject,

@@ -41,7 +41,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from seranet import __version__
 from seranet.data import inspect_subject
 from seranet.evaluate import check_image_shape, iterate_predictions
-from seranet.inputs import evaluation_dataset
+from seranet.inputs import acquisition_dataset, evaluation_dataset, mask_warning, read_mask
 from seranet.train.loop import resolve_device
 from seranet.train.run import load_run
 
@@ -67,6 +67,15 @@ class Prediction:
     """Slices predicted."""
     pngs: tuple[Path, ...]
     """PNG overlays written (empty without ``png_dir``)."""
+    acquired: bool = False
+    """True when the input was an under-sampled acquisition with its own mask."""
+    warnings: tuple[str, ...] = ()
+    """One-line warnings (e.g. a mask unlike the run's training masks)."""
+
+
+def _holds_mask(path: Path) -> bool:
+    with h5py.File(path, "r") as f:
+        return "mask" in f
 
 
 def overlay(
@@ -115,13 +124,19 @@ def predict(
     device: str = "auto",
     batch_size: int | None = None,
     eval_seed: int | None = None,
+    mask: str | os.PathLike[str] | None = None,
     progress: bool = True,
     console: Console | None = None,
 ) -> Prediction:
     """Segment every slice of ``input_path`` with the finished run ``run_dir``.
 
-    The slices are under-sampled with the evaluation masks of :mod:`seranet.inputs` (seed
-    ``eval_seed``, default the run's), as :func:`seranet.evaluate.evaluate` scores them.
+    An under-sampled acquisition (k-space zero off the sampled lines) is segmented as it is,
+    with its own mask: the ``mask`` dataset of the input file (fastMRI's convention, ``(W,)``
+    or ``(H, W)``) or the file ``mask`` (``.npy`` or HDF5 with a ``mask`` dataset); no
+    fully-sampled data are needed. A mask unlike the run's training masks gives a warning
+    (:attr:`Prediction.warnings`). Without a mask the input is taken as fully sampled and
+    under-sampled with the evaluation masks of :mod:`seranet.inputs` (seed ``eval_seed``,
+    default the run's), as :func:`seranet.evaluate.evaluate` scores it.
 
     Raises
     ------
@@ -145,8 +160,26 @@ def predict(
     run = load_run(run_dir, dev)
     config = run.config
     info = inspect_subject(input_path, require_labels=False)
-    dataset = evaluation_dataset([input_path], config, eval_seed=eval_seed, require_labels=False)
+    warnings: list[str] = []
+    acquired = mask is not None or _holds_mask(info.path)
+    if acquired:
+        if config.model.name == "fully-sampled":
+            raise ValueError(
+                "the fully-sampled model segments fully-sampled images; this input is an "
+                "under-sampled acquisition"
+            )
+        sampled = read_mask(mask if mask is not None else info.path, info.shape)
+        if (warning := mask_warning(sampled, config)) is not None:
+            warnings.append(warning)
+        dataset = acquisition_dataset(info.path, sampled)
+    else:
+        dataset = evaluation_dataset(
+            [input_path], config, eval_seed=eval_seed, require_labels=False
+        )
     check_image_shape(run, dataset.shape)
+    console = console or Console(stderr=True)
+    for warning in warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
 
     n, (h, w) = len(dataset), info.shape
     seg = np.zeros((n, h, w), np.uint8)
@@ -157,7 +190,6 @@ def predict(
     probs: np.ndarray | None = None
     rec_probs: np.ndarray | None = None
     masks: list[np.ndarray] = []
-    console = console or Console(stderr=True)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -214,7 +246,8 @@ def predict(
                     "mask_name": config.mask,
                     "sampling": config.sampling,
                     "center_lines": config.center_lines,
-                    "eval_seed": dataset.seed,
+                    "input_kind": "acquired" if acquired else "fully sampled, masked",
+                    **({} if acquired else {"eval_seed": dataset.seed}),
                     "resolution_mm": np.asarray(info.spacing_mm),
                     "seranet_version": __version__,
                 }
@@ -239,4 +272,4 @@ def predict(
             path = folder / f"{info.subject}_slice{k:03d}.png"
             _save_png(picture, path)
             pngs.append(path)
-    return Prediction(out, n, tuple(pngs))
+    return Prediction(out, n, tuple(pngs), acquired, tuple(warnings))

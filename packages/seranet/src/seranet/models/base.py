@@ -38,8 +38,10 @@ class ModelInput(NamedTuple):
     """``(B, H, W)`` complex64: under-sampled k-space (zeros off the mask)."""
     mask: Tensor
     """Boolean, broadcastable to ``(B, H, W)``: ``(B, 1, W)`` for line masks, ``(B, H, W)`` for 2D masks."""
-    fully_sampled: Tensor
-    """``(B, 2, H, W)`` float32: image of the fully-sampled k-space (the reconstruction target)."""
+    fully_sampled: Tensor | None = None
+    """``(B, 2, H, W)`` float32: image of the fully-sampled k-space, the reconstruction target
+    of training (and the Fully-sampled baseline's input); None for an under-sampled
+    acquisition, where no fully-sampled data exist."""
 
 
 class ModelOutput(NamedTuple):

@@ -45,6 +45,11 @@ class FullySampled(_ImageUNet):
     """Upper bound: a UNet on the image of the fully-sampled k-space."""
 
     def _image(self, inp: ModelInput) -> Tensor:
+        if inp.fully_sampled is None:
+            raise ValueError(
+                "the fully-sampled model segments fully-sampled images; this input is an "
+                "under-sampled acquisition"
+            )
         return inp.fully_sampled
 
 

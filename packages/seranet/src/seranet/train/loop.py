@@ -120,6 +120,8 @@ def stage_loss(output: ModelOutput, batch: Batch, stage: Stage) -> tuple[Tensor,
         loss = loss + stage.seg_weight * F.cross_entropy(output.logits.float(), batch.labels)
     if output.recon_images:
         target = batch.inputs.fully_sampled
+        if target is None:
+            raise RuntimeError("a reconstruction loss needs the fully-sampled image")
         mse = torch.stack([F.mse_loss(r.float(), target) for r in output.recon_images]).mean()
         if stage.recon_weight:
             loss = loss + stage.recon_weight * mse
