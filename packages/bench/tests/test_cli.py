@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 import bench
@@ -39,3 +40,12 @@ def test_presets_lists_and_shows_settings() -> None:
     bad = CliRunner().invoke(app, ["presets", "papr"])
     assert bad.exit_code == 2
     assert "unknown preset 'papr'" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["-h"], ["compare", "-h"], ["convergence", "-h"], ["anchor", "-h"]]
+)
+def test_help_is_h_too(args: list[str]) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0
+    assert "Usage" in result.output

@@ -93,13 +93,15 @@ def _bad_inputs(root: Path, good: Path) -> dict[str, tuple[list[str], str]]:
         "bad phantom": (["--phantom", "cartoon"], "unknown phantom"),
         "brainweb without dir": (["--phantom", "brainweb"], "--brainweb-dir"),
         "bad procedural list": (["--subjects", "a-b"], "subjects must be"),
+        "brainweb ids for procedural": (["--subjects", "04"], "look like BrainWeb subject ids"),
         "existing output": ([*bw, "--subjects", "04", "--out", str(existing)], "--overwrite"),
     }
 
 
 def test_every_bad_input_is_a_one_line_error_without_output(
-    synthetic_brainweb: Path, tmp_path: Path
+    synthetic_brainweb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("BRAINWEB_DIR", raising=False)
     for case, (args, message) in _bad_inputs(tmp_path, synthetic_brainweb).items():
         out = tmp_path / f"out-{case.replace(' ', '_')}"
         # Later options win, so each case's own values override SMALL.
@@ -164,7 +166,8 @@ def test_brainweb_subject_t2_contrast(brainweb_dir: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.integration
-def test_procedural_end_to_end(tmp_path: Path) -> None:
+def test_procedural_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BRAINWEB_DIR", raising=False)
     code, err = _run(
         [
             "simulate",
@@ -178,7 +181,7 @@ def test_procedural_end_to_end(tmp_path: Path) -> None:
             "3",
             "--slice-thickness",
             "4",
-            "--workers",
+            "--jobs",
             "1",
         ]
     )
@@ -187,3 +190,27 @@ def test_procedural_end_to_end(tmp_path: Path) -> None:
     assert data.kspace.shape == (3, 54, 45)
     assert data.attrs["phantom"] == "procedural"
     assert {1, 2, 3} <= set(np.unique(data.labels))
+
+
+def test_brainweb_dir_comes_from_the_environment_and_says_so(
+    synthetic_brainweb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRAINWEB_DIR", str(synthetic_brainweb))
+    result = CliRunner().invoke(
+        app, ["simulate", "--out", str(tmp_path / "d"), "--subjects", "04", *SMALL]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"BrainWeb phantoms from BRAINWEB_DIR ({synthetic_brainweb})" in result.stderr
+    assert read_dataset(tmp_path / "d" / "subject04.h5").attrs["phantom"] == "brainweb"
+    quiet = CliRunner().invoke(
+        app, ["simulate", "--out", str(tmp_path / "d"), "--subjects", "04", "--quiet", *SMALL]
+    )
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""
+
+
+def test_help_is_h_too() -> None:
+    for args in (["-h"], ["simulate", "-h"], ["preview", "-h"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, args
+        assert "Usage" in result.output

@@ -12,7 +12,7 @@ import pytest
 
 from mrsim.dataset import read_dataset
 
-SMALL = ["--resolution", "2", "--slices", "3", "--slice-thickness", "2", "--workers", "1"]
+SMALL = ["--resolution", "2", "--slices", "3", "--slice-thickness", "2", "--jobs", "1"]
 
 
 @pytest.fixture

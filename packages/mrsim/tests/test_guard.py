@@ -18,8 +18,8 @@ pytestmark = [
 
 # Procedural heads are rendered at 0.5 mm (~5 s CPU each): long enough to act mid-run.
 SIMULATE = [
-    "simulate", "--subjects", "4", "--resolution", "4", "--slices", "3",
-    "--slice-thickness", "4", "--workers", "2",
+    "simulate", "--phantom", "procedural", "--subjects", "4", "--resolution", "4", "--slices", "3",
+    "--slice-thickness", "4", "--jobs", "2",
 ]  # fmt: skip
 
 

@@ -47,3 +47,22 @@ def test_version_exits_zero(
         main()
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.startswith("seranet ")
+
+
+def test_bad_input_exits_2_like_mrsim_and_bench(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    code, err = _run(monkeypatch, capsys, "evaluate", "--run", str(tmp_path / "none"))
+    assert code == 2
+    assert err.startswith("error: ")
+
+
+@pytest.mark.parametrize("argv", [("-h",), ("train", "-h"), ("evaluate", "-h"), ("predict", "-h")])
+def test_help_is_h_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr("sys.argv", ["seranet", *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 0
+    assert "Usage" in capsys.readouterr().out

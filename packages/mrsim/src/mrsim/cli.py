@@ -28,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console(stderr=True)
 
@@ -95,8 +96,11 @@ def simulate(
     shard: str = typer.Option(
         "0/1", help="I/N: simulate every N-th subject starting at I (0-based)."
     ),
-    workers: int = typer.Option(0, help="Worker processes (0: one per CPU)."),
+    jobs: int = typer.Option(
+        0, "--jobs", help="Subjects simulated at once, one process each (0: one per CPU)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing files."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress output."),
 ) -> None:
     """Simulate a dataset: one HDF5 file per subject with k-space, images and labels."""
     from mrsim.phantoms import PhantomError
@@ -105,6 +109,16 @@ def simulate(
     from mrsim.tissues import tissue_table
 
     try:
+        if (
+            brainweb_dir is None
+            and phantom in (None, "brainweb")
+            and os.environ.get("BRAINWEB_DIR")
+        ):
+            brainweb_dir = Path(os.environ["BRAINWEB_DIR"])
+            if not quiet:
+                console.print(
+                    f"BrainWeb phantoms from BRAINWEB_DIR ({brainweb_dir})", highlight=False
+                )
         if phantom is None:
             phantom = "brainweb" if brainweb_dir is not None else "procedural"
         elif phantom == "procedural" and brainweb_dir is not None:
@@ -134,7 +148,7 @@ def simulate(
             seed=seed,
             shard=parse_shard(shard),
             overwrite=overwrite,
-            workers=workers,
+            workers=jobs,
         )
         start = time.perf_counter()
         with Progress(
@@ -145,6 +159,7 @@ def simulate(
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            disable=quiet,
         ) as progress:
             task = progress.add_task("simulating", total=None)
 
@@ -157,6 +172,8 @@ def simulate(
     except (PhantomError, ValueError, FileExistsError, OSError, FolderLockedError) as exc:
         raise _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     written = sum(not o.skipped for o in outcomes)
+    if quiet:
+        return
     console.print(
         f"{written} subject file(s) written, {len(outcomes) - written} already complete, "
         f"in {out} ({time.perf_counter() - start:.1f} s)",
@@ -169,6 +186,7 @@ def preview(
     file: Annotated[Path, typer.Argument(help="A subject file written by mrsim simulate.")],
     slice_index: Annotated[int, typer.Option("--slice", help="Slice index (0-based).")],
     out: Annotated[Path, typer.Option("--out", help="PNG to write.")],
+    quiet: bool = typer.Option(False, "--quiet", help="Print nothing on success."),
 ) -> None:
     """Save a PNG of one slice: k-space log magnitude, fully-sampled image, labels."""
     from mrsim.preview import preview as make_preview
@@ -177,7 +195,8 @@ def preview(
         make_preview(file, slice_index, out)
     except (ValueError, OSError, KeyError) as exc:
         raise _fail(str(exc).splitlines()[0]) from None
-    console.print(f"wrote {out}", highlight=False)
+    if not quiet:
+        console.print(f"wrote {out}", highlight=False)
 
 
 def main() -> None:

@@ -34,9 +34,12 @@ def preview(path: str | Path, slice_index: int, out: str | Path) -> Path:
         raise ValueError(f"{path}: no such file")
     try:
         with h5py.File(path, "r") as h5:
-            n = int(h5["labels"].shape[0]) if "labels" in h5 else 0
+            missing = [k for k in ("kspace", "labels") if k not in h5]
+            n = int(h5["labels"].shape[0]) if not missing else 0
     except OSError:
         raise ValueError(f"{path}: not an HDF5 file") from None
+    if missing:
+        raise ValueError(f"{path}: not an mrsim subject file (no {' or '.join(missing)})")
     if not 0 <= slice_index < n:
         raise ValueError(f"slice {slice_index} is out of range: {path} has {n} slices (0..{n - 1})")
     data = read_dataset(path, slice(slice_index, slice_index + 1))

@@ -184,6 +184,13 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def _procedural_indices(spec: str | None) -> list[int]:
     text = (spec or "20").strip()
+    tokens = [t.strip() for t in text.replace("-", ",").split(",") if t.strip()]
+    if any(len(t) > 1 and t.startswith("0") for t in tokens) or text == "all":
+        raise ValueError(
+            f"subjects {spec!r} look like BrainWeb subject ids; the procedural phantom takes "
+            "N, a list like 0,3,7 or a range like 3-7 (for BrainWeb give --brainweb-dir or "
+            "set BRAINWEB_DIR)"
+        )
     try:
         if "," in text:
             out = [int(t) for t in text.split(",") if t.strip()]

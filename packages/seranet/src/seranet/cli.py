@@ -29,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console(stderr=True)
 stdout = Console()
@@ -55,30 +56,29 @@ def _root(
     """Train, evaluate and apply segmentation networks that start from under-sampled k-space."""
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    """One line on stderr; exit 2 for bad input (as mrsim and bench), 1 for a run that failed."""
     first = " ".join(str(message).split())  # always one line
     typer.echo(f"error: {first}", err=True)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
 
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn the library's expected errors into one-line messages and exit code 1."""
+    """Turn the library's expected errors into one-line messages: exit 2 for bad input, 1 for
+    a run that failed (NaN loss, folder in use, full disk)."""
     from seranet.guard import FolderLockedError
     from seranet.train import NonFiniteLossError
 
     try:
         yield
-    except (
-        ValueError,
-        NonFiniteLossError,
-        FolderLockedError,
-        FileNotFoundError,
-        PermissionError,
-    ) as error:
+    except (ValueError, FileNotFoundError, PermissionError) as error:
         raise _fail(str(error)) from None
-    except OSError as error:
-        raise _fail(f"{error.strerror or error}: {error.filename or ''}".strip(": ")) from None
+    except (NonFiniteLossError, FolderLockedError) as error:
+        raise _fail(str(error), code=1) from None
+    except OSError as error:  # e.g. no space left on device
+        message = f"{error.strerror or error}: {error.filename or ''}".strip(": ")
+        raise _fail(message, code=1) from None
 
 
 def _call(fn: Callable[[], T]) -> T:

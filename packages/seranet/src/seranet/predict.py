@@ -42,6 +42,7 @@ from seranet import __version__
 from seranet.data import inspect_subject
 from seranet.evaluate import check_image_shape, iterate_predictions
 from seranet.inputs import acquisition_dataset, evaluation_dataset, mask_warning, read_mask
+from seranet.train.checkpoint import honour_umask
 from seranet.train.loop import resolve_device
 from seranet.train.run import load_run
 
@@ -105,6 +106,7 @@ def _save_png(rgb: np.ndarray, path: Path) -> None:
     from matplotlib import image as mpimg
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    honour_umask(fd)
     os.close(fd)
     try:
         mpimg.imsave(tmp, rgb, format="png")
@@ -226,6 +228,7 @@ def predict(
     assert probs is not None  # n >= 1 slices were predicted
 
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    honour_umask(fd)
     os.close(fd)
     try:
         with h5py.File(tmp, "w") as f:

@@ -27,6 +27,7 @@ __all__ = [
     "describe_model",
     "disk_full",
     "get_rng_state",
+    "honour_umask",
     "load_checkpoint",
     "load_matching",
     "load_weights",
@@ -46,7 +47,7 @@ def _atomic(path: Path, data: bytes | memoryview) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would ignore the user's umask
+            honour_umask(fd)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)
@@ -57,10 +58,12 @@ def _atomic(path: Path, data: bytes | memoryview) -> None:
         raise disk_full(error, path) from None
 
 
-def _umask() -> int:
+def honour_umask(fd: int) -> None:
+    """Give a ``mkstemp`` file the mode an ordinary new file gets (mkstemp's 0600 would
+    ignore the user's umask)."""
     mask = os.umask(0o022)
     os.umask(mask)
-    return mask
+    os.fchmod(fd, 0o666 & ~mask)
 
 
 def disk_full(error: OSError, path: str | os.PathLike[str]) -> OSError:
