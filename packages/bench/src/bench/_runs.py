@@ -153,7 +153,10 @@ def predict_subject(
             image = out.image if out.image is not None else batch.inputs.zero_filled
             parts["image"].append(magnitude_batch(image))
             parts["zf"].append(magnitude_batch(batch.inputs.zero_filled))
-            parts["fs"].append(magnitude_batch(batch.inputs.fully_sampled))
+            full = batch.inputs.fully_sampled
+            if full is None:  # pragma: no cover - evaluation datasets hold fully-sampled data
+                raise BenchError(f"{path.name} holds no fully-sampled data")
+            parts["fs"].append(magnitude_batch(full))
             parts["labels"].append(batch.labels.numpy())
             parts["pred"].append(out.logits.argmax(dim=1).numpy())
             parts["probs"].append(torch.stack(out.probabilities, dim=1).numpy())
