@@ -17,7 +17,7 @@ import nox
 # machines; every session and the processes it starts inherit this.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "interop", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
@@ -63,6 +63,18 @@ def tests(session: nox.Session, package: str) -> None:
         _install_torch(session)
     session.install(*_group("test"), *_editable(*SIBLINGS[package], package, torch=torch))
     session.run("pytest", f"packages/{package}/tests", *session.posargs)
+
+
+@nox.session
+def interop(session: nox.Session) -> None:
+    """Tests against other toolkits' own code: fastMRI installed without its heavy extras."""
+    _install_torch(session)
+    # fastmri's package imports pandas, requests, yaml and tqdm, not torchvision/lightning
+    session.install("--no-deps", "fastmri==0.3.0")
+    session.install("pandas", "requests", "pyyaml", "tqdm", *_group("test"))
+    session.install(*_editable(*PACKAGES))
+    session.run("pytest", "-m", "interop", *(f"packages/{p}/tests" for p in PACKAGES),
+                *session.posargs)  # fmt: skip
 
 
 @nox.session

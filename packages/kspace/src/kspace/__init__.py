@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from kspace import masks
+from kspace.fastmri_masks import FastMRIMaskFunc
 from kspace.fft import channels_to_complex, complex_to_channels, fft2c, ifft2c
 from kspace.masks import (
     EquispacedLines,
@@ -31,6 +32,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "DataConsistency",
     "EquispacedLines",
+    "FastMRIMaskFunc",
     # masks
     "GaussianLines",
     "MaskFunc",

@@ -26,6 +26,14 @@ def _check_image_like(x: Any, name: str) -> None:
         raise ValueError(
             f"{name} must have shape (..., H, W) with at least 2 dimensions; got {shown}"
         )
+    if x.ndim >= 3 and x.shape[-1] == 2 and not is_complex(x):
+        # fastMRI's real (..., H, W, 2) layout would be transformed over (W, 2): a silent
+        # wrong answer, so it is refused.
+        raise ValueError(
+            f"{name} is real with a last dimension of 2 ({describe(x)}): fastMRI's "
+            "(..., H, W, 2) real/imaginary layout? These transforms take complex (..., H, W); "
+            "convert with torch.view_as_complex(x.contiguous()) first"
+        )
 
 
 def fft2c(x: ArrayT) -> ArrayT:
@@ -35,7 +43,8 @@ def fft2c(x: ArrayT) -> ArrayT:
     ----------
     x
         Image, a numpy array or torch tensor of shape ``(..., H, W)``; real input is
-        promoted to complex.
+        promoted to complex, except a real array whose last axis has length 2 (fastMRI's
+        ``(..., H, W, 2)`` layout), which is refused with a one-line error.
 
     Returns
     -------
