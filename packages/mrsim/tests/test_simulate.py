@@ -39,7 +39,10 @@ def run_a(tmp_path_factory: pytest.TempPathFactory, synthetic_brainweb: Path) ->
 def test_file_layout_and_attributes(run_a: DatasetConfig) -> None:
     path = run_a.out_dir / "subject04.h5"
     with h5py.File(path, "r") as h5:
-        assert set(h5) == {"kspace", "labels", "tissue", "reconstruction_rss"}
+        assert set(h5) == {
+            "kspace", "labels", "tissue", "reconstruction_rss",
+            "ismrmrd_header", "reconstruction_esc",  # read by fastMRI's loaders
+        }  # fmt: skip
         s, h, w = 3, 108, 90
         assert (h5["kspace"].shape, h5["kspace"].dtype) == ((s, h, w), np.complex64)
         for name, dtype in (

@@ -9,6 +9,13 @@ Layout (``S`` slices, ``C`` coils, images ``H x W`` with the readout along ``H``
     attrs: subject, phantom, field_t, te_ms[S], tr_ms[S], noise_level, noise_sigma,
            resolution_mm, slice_thickness_mm, engine, seed, mrsim_version, coils, ...
 
+and what fastMRI's own loaders read (``fastmri.data.SliceDataset`` and its transforms)::
+
+    ismrmrd_header      bytes: a minimal ISMRMRD XML header (encoded and recon matrix and
+                        field of view, encoding limits with the centre phase-encode line)
+    reconstruction_esc  single-coil files: a link to reconstruction_rss (fastMRI's target)
+    attrs: acquisition ("AXT2"), max and norm of the target volume, patient_id (the subject)
+
 Writes go to a hidden temporary file in the target folder, which is renamed over the final
 name only once complete; no timestamps are stored, so the same inputs give the same bytes.
 """
@@ -27,7 +34,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-__all__ = ["DATASETS", "SubjectData", "read_dataset", "write_dataset"]
+__all__ = ["DATASETS", "SubjectData", "ismrmrd_header", "read_dataset", "write_dataset"]
 
 #: The datasets of a subject file, in writing order.
 DATASETS = ("kspace", "reconstruction_rss", "labels", "tissue")
@@ -121,7 +128,59 @@ def _hdf5_image(data: SubjectData) -> bytes:
         for key in sorted(data.attrs):
             value = data.attrs[key]
             h5.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
+        _fastmri_fields(h5, data)
     return buffer.getvalue()
+
+
+ISMRMRD_NS = "http://www.ismrm.org/ISMRMRD"
+
+
+def ismrmrd_header(
+    shape: tuple[int, int, int], resolution_mm: float, slice_thickness_mm: float
+) -> bytes:
+    """A minimal ISMRMRD header for ``(S, H, W)`` k-space (readout along ``H`` = x, phase
+    encoding along ``W`` = y): what fastMRI's ``SliceDataset`` reads (matrix sizes, field of
+    view and the phase-encode encoding limits with their centre)."""
+    s, h, w = shape
+
+    def xyz(x: float, y: float, z: float) -> str:
+        return f"<x>{x:g}</x><y>{y:g}</y><z>{z:g}</z>"
+
+    space = (
+        f"<matrixSize>{xyz(h, w, 1)}</matrixSize>"
+        f"<fieldOfView_mm>{xyz(h * resolution_mm, w * resolution_mm, slice_thickness_mm)}"
+        "</fieldOfView_mm>"
+    )
+
+    def limit(count: int) -> str:
+        return f"<minimum>0</minimum><maximum>{count - 1}</maximum><center>{count // 2}</center>"
+
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><ismrmrdHeader xmlns="{ISMRMRD_NS}">'
+        f"<encoding><encodedSpace>{space}</encodedSpace><reconSpace>{space}</reconSpace>"
+        f"<encodingLimits><kspace_encoding_step_1>{limit(w)}</kspace_encoding_step_1>"
+        f"<kspace_encoding_step_2>{limit(1)}</kspace_encoding_step_2>"
+        f"<slice>{limit(s)}</slice></encodingLimits>"
+        "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>"
+    ).encode()
+
+
+def _fastmri_fields(h5: h5py.File, data: SubjectData) -> None:
+    """The header, target and attributes fastMRI's loaders expect (module docstring)."""
+    s, h, w = data.labels.shape
+    header = ismrmrd_header(
+        (s, h, w),
+        float(data.attrs.get("resolution_mm", 1.0)),
+        float(data.attrs.get("slice_thickness_mm", 1.0)),
+    )
+    h5.create_dataset("ismrmrd_header", data=np.void(header))  # a bytes scalar, as fastMRI's
+    if data.kspace.ndim == 3:  # single coil: the RSS image is the emulated single-coil target
+        h5["reconstruction_esc"] = h5py.SoftLink("/reconstruction_rss")
+    target = data.reconstruction_rss
+    h5.attrs["acquisition"] = "AXT2"
+    h5.attrs["max"] = float(target.max())
+    h5.attrs["norm"] = float(np.linalg.norm(target))
+    h5.attrs["patient_id"] = str(data.attrs.get("subject", ""))
 
 
 def read_dataset(path: str | Path, slices: slice | None = None) -> SubjectData:
