@@ -57,7 +57,7 @@ def test_rows_are_ordered_with_references_first(rows: list[dict]) -> None:
     ]
     assert set(rows[0]) == {
         "method", "recon_type", "seeds", "dice", "dice_std", "hd", "hd_std", "hd95", "hd95_std",
-        "gap_recovered", "converged",
+        "gap_recovered", "converged", "runs",
     }  # fmt: skip
 
 
@@ -149,3 +149,15 @@ def test_rows_say_whether_their_runs_converged(tmp_path) -> None:
     assert write([0.1 * i for i in range(1, 9)]) is False
     assert write([0.7, 0.71, 0.72, 0.72, 0.721, 0.722, 0.722, 0.722]) is True
     assert run_converged(tmp_path / "missing") is None
+
+
+def test_markdown_links_each_row_to_its_runs_curves(tmp_path) -> None:
+    import dataclasses
+
+    base = _scores("joint", "B", 0, (0.7, 0.7, 0.7))
+    runs = [str(tmp_path / "runs" / f"joint_B_k3_s{i}") for i in range(2)]
+    rows = make_rows([dataclasses.replace(base, seed=i, run_dir=r) for i, r in enumerate(runs)])
+    text = rows_to_markdown(rows, links_from=tmp_path / "table1")
+    assert "| Curves |" in text.splitlines()[0] + " |"
+    assert "[s0](../runs/joint_B_k3_s0/curves.png) [s1](../runs/joint_B_k3_s1/curves.png)" in text
+    assert "Curves" not in rows_to_markdown(rows)

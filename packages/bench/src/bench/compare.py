@@ -284,6 +284,7 @@ def _scores_from_json(data: dict[str, Any], spec: RunSpec, run_dir: Path) -> Run
         pick("hd_mm"),
         pick("hd95_mm"),
         run_converged(run_dir),
+        str(run_dir),
     )
 
 
@@ -557,7 +558,7 @@ def write_table(
 ) -> tuple[list[dict[str, Any]], str]:
     """Write ``table.json`` / ``.csv`` / ``.md``, ``runs.json`` and ``preset.json``."""
     rows = make_rows(o.test_scores for o in outcomes)
-    markdown = rows_to_markdown(rows, _title(preset, data, title))
+    markdown = rows_to_markdown(rows, _title(preset, data, title), links_from=out_dir)
     atomic_write_json(
         out_dir / "preset.json",
         {"preset": preset.to_dict(), "data": str(data), **extra, "versions": versions()},

@@ -26,8 +26,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,7 @@ __all__ = [
     "METRICS",
     "RunScores",
     "converged_cell",
+    "curve_links",
     "gap_recovered",
     "make_rows",
     "rows_to_csv",
@@ -73,6 +76,8 @@ class RunScores:
     """Mean HD95 per class in mm."""
     converged: bool | None = None
     """Whether the run's training converged (:mod:`seranet.train.convergence`); None: unknown."""
+    run_dir: str | None = None
+    """The run's folder (its ``curves.png`` is linked from the Markdown table)."""
 
     def metric(self, name: str) -> dict[str, float]:
         """Per-class values of ``name`` with their class average under ``avg``."""
@@ -128,6 +133,7 @@ def make_rows(scores: Iterable[RunScores]) -> list[dict[str, Any]]:
             "recon_type": recon_type,
             "seeds": len(runs),
             "converged": [r.converged for r in runs],
+            "runs": [r.run_dir for r in runs],
         }
         for metric in METRICS:
             per_seed = np.array(
@@ -194,12 +200,31 @@ def _cell(row: dict[str, Any], metric: str, key: str, digits: int) -> str:
     return f"{_fmt(mean, digits)} ± {_fmt(std[key], digits)}"
 
 
-def rows_to_markdown(rows: Sequence[dict[str, Any]], title: str | None = None) -> str:
-    """A Markdown table: Dice, HD and HD95 per class and average, mean ± std over seeds."""
+def curve_links(row: dict[str, Any], base: str | os.PathLike[str] | None) -> str:
+    """Links to the ``curves.png`` of the row's runs (``s0 s1 s2``), relative to ``base``."""
+    runs = [r for r in row.get("runs") or [] if r]
+    if base is None or not runs:
+        return "-"
+    links = []
+    for i, run in enumerate(runs):
+        target = os.path.relpath(Path(run) / "curves.png", base)
+        links.append(f"[s{i}]({Path(target).as_posix()})")
+    return " ".join(links)
+
+
+def rows_to_markdown(
+    rows: Sequence[dict[str, Any]],
+    title: str | None = None,
+    links_from: str | os.PathLike[str] | None = None,
+) -> str:
+    """A Markdown table: Dice, HD and HD95 per class and average, mean ± std over seeds, and
+    with ``links_from`` (the folder the table is written to) links to each run's curves."""
     head = ["Method", "Type", "Seeds", "Converged"]
     for label in ("Dice", "HD mm", "HD95 mm"):
         head += [f"{label} {k.upper() if k != 'avg' else 'avg'}" for k in KEYS]
     head.append("Gap recovered")
+    if links_from is not None:
+        head.append("Curves")
     lines = []
     if title:
         lines += [f"### {title}", ""]
@@ -211,6 +236,8 @@ def rows_to_markdown(rows: Sequence[dict[str, Any]], title: str | None = None) -
             cells += [_cell(row, metric, k, digits) for k in KEYS]
         gap = row.get("gap_recovered")
         cells.append("n/a" if gap is None else f"{100 * gap:.1f} %")
+        if links_from is not None:
+            cells.append(curve_links(row, links_from))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -197,8 +197,15 @@ def train(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    tensorboard: Annotated[
+        bool,
+        typer.Option(
+            "--tensorboard", help="Log scalars and overlays to RUN/tensorboard (needs tensorboard)."
+        ),
+    ] = False,
 ) -> None:
-    """Train a model through all its stages; writes RUN/model.pt when done."""
+    """Train a model through all its stages; writes RUN/model.pt when done (and, as it goes,
+    RUN/curves.png and RUN/metrics.csv)."""
     from seranet.data import SplitConfig
     from seranet.models import ModelConfig
     from seranet.train import TrainConfig
@@ -248,6 +255,7 @@ def train(
                 init_from=init_from,
                 progress=not quiet,
                 console=console,
+                tensorboard=tensorboard,
             )
         )
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from torch import nn
 __all__ = [
     "CheckpointError",
     "atomic_save",
+    "atomic_write_bytes",
     "atomic_write_text",
     "describe_model",
     "disk_full",
@@ -85,6 +86,11 @@ def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
 def atomic_write_text(text: str, path: str | os.PathLike[str]) -> None:
     """Write text to a temporary file beside ``path``, then rename it into place."""
     _atomic(Path(path), text.encode("utf-8"))
+
+
+def atomic_write_bytes(data: bytes, path: str | os.PathLike[str]) -> None:
+    """Write bytes to a temporary file beside ``path``, then rename it into place."""
+    _atomic(Path(path), data)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -71,7 +71,9 @@ from seranet.train.config import (
     StageSummary,
     TrainConfig,
 )
+from seranet.train.curves import write_csv, write_curves
 from seranet.train.run import RunPaths
+from seranet.train.tensorboard import TensorBoardLog
 
 __all__ = [
     "CLASS_NAMES",
@@ -84,6 +86,9 @@ __all__ = [
 
 CLASS_NAMES = ("csf", "gm", "wm")
 """Foreground classes 1, 2, 3 as named in metrics."""
+
+CURVES_EVERY_S = 30.0
+"""Least time between two rewrites of ``curves.png`` within a stage."""
 
 CHECKPOINT_FORMAT = 2
 """Version of the checkpoint layout (2: learning-rate schedules as LambdaLR state)."""
@@ -223,6 +228,7 @@ class _Runner:
         console: Console,
         progress: bool,
         on_epoch_end: Callable[[EpochRecord], None] | None,
+        tensorboard: bool = False,
     ) -> None:
         self.config, self.paths, self.model = config, paths, model
         self.train_ds, self.val_ds = train_ds, val_ds
@@ -230,6 +236,10 @@ class _Runner:
         self.progress = progress and info.is_main
         self.on_epoch_end = on_epoch_end
         self.history: list[dict[str, Any]] = []
+        self._plotted = -math.inf
+        self.tensorboard = (
+            TensorBoardLog(paths.tensorboard) if tensorboard and info.is_main else None
+        )
         use_amp = config.amp and device.type == "cuda"
         bf16 = use_amp and torch.cuda.is_bf16_supported()
         self.amp_dtype: torch.dtype | None = (
@@ -301,6 +311,7 @@ class _Runner:
                         fh.write(json.dumps(record.to_dict()) + "\n")
                 except OSError as error:
                     raise disk_full(error, paths.metrics) from None
+                self._report(record, stage_done=epoch + 1 == epochs)
             ddp.barrier(self.info)
             if self.on_epoch_end is not None:
                 self.on_epoch_end(record)
@@ -506,6 +517,17 @@ class _Runner:
             payload["scaler"] = self.scaler.state_dict()
         return payload
 
+    def _report(self, record: EpochRecord, stage_done: bool) -> None:
+        """metrics.csv every epoch; curves.png at most every 30 s and at each stage's end;
+        TensorBoard scalars and overlays when asked."""
+        write_csv(self.history, self.paths.metrics_csv)
+        now = time.monotonic()
+        if stage_done or now - self._plotted >= CURVES_EVERY_S:
+            write_curves(self.history, self.paths.curves, self.config.model.name)
+            self._plotted = now
+        if self.tensorboard is not None:
+            self.tensorboard.log(record, len(self.history), self.model, self.val_ds, self.device)
+
     def _rewrite_metrics(self) -> None:
         lines = [
             json.dumps({k: v for k, v in rec.items() if k != "stage_index"}) for rec in self.history
@@ -595,8 +617,12 @@ def _clear_run(paths: RunPaths) -> None:
     """Delete the files of a run (and nothing else a user may keep in the directory)."""
     if paths.checkpoints.is_dir():
         shutil.rmtree(paths.checkpoints)
-    for path in (paths.model, paths.summary, paths.metrics, paths.config):
+    for path in (
+        paths.model, paths.summary, paths.metrics, paths.config, paths.metrics_csv, paths.curves,
+    ):  # fmt: skip
         path.unlink(missing_ok=True)
+    if paths.tensorboard.is_dir():
+        shutil.rmtree(paths.tensorboard)
     if paths.root.is_dir():
         for path in paths.root.glob("*-best.pt"):
             path.unlink()
@@ -663,6 +689,7 @@ def train(
     progress: bool = True,
     console: Console | None = None,
     on_epoch_end: Callable[[EpochRecord], None] | None = None,
+    tensorboard: bool = False,
 ) -> RunSummary:
     """Train ``config.model`` through all its stages and write a run directory.
 
@@ -688,6 +715,9 @@ def train(
         Where progress goes (default: stderr).
     on_epoch_end
         Called on every rank with each epoch's record, after its checkpoint is written.
+    tensorboard
+        Also log every epoch's scalars and overlays of a few validation slices to
+        ``RUN/tensorboard`` (needs the ``tensorboard`` package).
 
     Raises
     ------
@@ -696,6 +726,8 @@ def train(
     """
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other")
+    if tensorboard:
+        TensorBoardLog.check_available()
     console = console or Console(stderr=True)
     parse_model_name(config.model.name)
     use_cuda = resolve_device(config.device).type == "cuda"
@@ -713,6 +745,7 @@ def train(
             progress,
             console,
             on_epoch_end,
+            tensorboard=tensorboard,
         )
     finally:
         ddp.teardown(info)
@@ -729,6 +762,8 @@ def _train(
     progress: bool,
     console: Console,
     on_epoch_end: Callable[[EpochRecord], None] | None,
+    *,
+    tensorboard: bool = False,
 ) -> RunSummary:
     start = time.perf_counter()
     paths = RunPaths(out)
@@ -749,7 +784,7 @@ def _train(
         check_model_fits(config.model, train_ds.shape)
         return _train_checked(
             config, paths, info, device, resume, overwrite, init_from, progress, console,
-            on_epoch_end, train_ds, val_ds, stack, start,
+            on_epoch_end, train_ds, val_ds, stack, start, tensorboard=tensorboard,
         )  # fmt: skip
 
 
@@ -768,6 +803,8 @@ def _train_checked(
     val_ds: SliceDataset,
     stack: contextlib.ExitStack,
     start: float,
+    *,
+    tensorboard: bool = False,
 ) -> RunSummary:
     out = paths.root
     deterministic_before = torch.are_deterministic_algorithms_enabled()
@@ -789,6 +826,7 @@ def _train_checked(
             torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
             if device.type == "cuda":
                 torch.backends.cudnn.benchmark = False
+        runner: _Runner | None = None
         try:
             if info.is_main:
                 if overwrite:
@@ -809,6 +847,7 @@ def _train_checked(
                 console,
                 progress,
                 on_epoch_end,
+                tensorboard=tensorboard,
             )
             if info.is_main and progress:
                 console.print(
@@ -860,6 +899,8 @@ def _train_checked(
             ddp.barrier(info)
             return summary
         finally:
+            if runner is not None and runner.tensorboard is not None:
+                runner.tensorboard.close()
             torch.use_deterministic_algorithms(deterministic_before)
             for p in model.parameters():
                 p.requires_grad_(True)

@@ -4,6 +4,8 @@
 
     RUN/config.json                 the TrainConfig (JSON), written when the run starts
     RUN/metrics.jsonl               one JSON object per epoch (see EpochRecord)
+    RUN/metrics.csv, RUN/curves.png the same as a table and as a picture (rewritten as it goes)
+    RUN/tensorboard/                event files, with train(..., tensorboard=True)
     RUN/checkpoints/<stage>-last.pt resumable state after the last finished epoch of a stage
     RUN/<stage>-best.pt             weights of the best validation epoch of a stage
     RUN/summary.json                the RunSummary
@@ -49,6 +51,21 @@ class RunPaths:
     def metrics(self) -> Path:
         """``metrics.jsonl``."""
         return self.root / "metrics.jsonl"
+
+    @property
+    def curves(self) -> Path:
+        """``curves.png``: losses, validation Dice and learning rate, rewritten as it goes."""
+        return self.root / "curves.png"
+
+    @property
+    def metrics_csv(self) -> Path:
+        """``metrics.csv``: ``metrics.jsonl`` as a table."""
+        return self.root / "metrics.csv"
+
+    @property
+    def tensorboard(self) -> Path:
+        """``tensorboard/``: event files of ``train(..., tensorboard=True)``."""
+        return self.root / "tensorboard"
 
     @property
     def summary(self) -> Path:
