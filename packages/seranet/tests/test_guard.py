@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seranet.guard import FolderLockedError, folder_lock
+from kspace.guard import FolderLockedError, folder_lock
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -111,7 +111,7 @@ def test_lock_names_the_holder_and_is_released_on_exit(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time\n"
-            "from seranet.guard import folder_lock\n"
+            "from kspace.guard import folder_lock\n"
             "with folder_lock(sys.argv[1]):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(600)\n",

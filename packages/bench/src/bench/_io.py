@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from seranet.guard import folder_lock
+from kspace.guard import folder_lock
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -77,7 +77,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 def writes_folder(parameter: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function that writes the folder passed as ``parameter``: the call holds
-    :func:`seranet.guard.folder_lock` on it (one writer per folder; a second gets a one-line
+    :func:`kspace.guard.folder_lock` on it (one writer per folder; a second gets a one-line
     error naming the first's PID)."""
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:

@@ -513,7 +513,7 @@ def main() -> None:
     Usage errors (unknown or missing options, bad values) print one line instead of click's
     usage box, so every bad input ends the same way: ``error: ...`` and a non-zero exit.
     """
-    from seranet.guard import exit_on_sigterm
+    from kspace.guard import exit_on_sigterm
 
     exit_on_sigterm()  # SIGTERM stops the training workers as Ctrl-C does
     try:

@@ -53,9 +53,9 @@ from bench._io import BenchError, atomic_write_json, atomic_write_text, read_jso
 from bench.presets import RECON_FREE, RECON_TYPES, Preset
 from bench.stats import Term, term_from_metrics
 from bench.tables import CLASSES, RunScores, make_rows, rows_to_csv, rows_to_markdown
+from kspace.guard import die_with_parent, stop_pool
 from seranet.data import SplitConfig, split_subjects
 from seranet.evaluate import evaluate
-from seranet.guard import die_with_parent, stop_pool
 from seranet.models import parse_model_name
 from seranet.train import EpochRecord, RunPaths, RunSummary, TrainConfig
 from seranet.train import train as seranet_train

@@ -16,8 +16,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kspace.guard import FolderLockedError, exit_on_sigterm
 from mrsim import __version__
-from mrsim._guard import FolderLockedError, exit_on_sigterm
 
 __all__ = ["app", "main"]
 

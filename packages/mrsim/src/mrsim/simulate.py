@@ -28,8 +28,8 @@ from typing import Any, Literal
 import numpy as np
 
 import kspace
+from kspace.guard import die_with_parent, folder_lock, stop_pool
 from mrsim import phantoms
-from mrsim._guard import die_with_parent, folder_lock, stop_pool
 from mrsim.dataset import SubjectData, write_dataset
 from mrsim.engines import get_engine
 from mrsim.phantoms.brainweb import BRAINWEB_SHAPE

@@ -67,7 +67,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _errors() -> Iterator[None]:
     """Turn the library's expected errors into one-line messages: exit 2 for bad input, 1 for
     a run that failed (NaN loss, folder in use, full disk)."""
-    from seranet.guard import FolderLockedError
+    from kspace.guard import FolderLockedError
     from seranet.train import NonFiniteLossError
 
     try:

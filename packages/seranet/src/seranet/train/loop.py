@@ -37,9 +37,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sampler
 
 from kspace import mask_seed
+from kspace.guard import folder_lock
 from seranet import __version__
 from seranet.data import Batch, SliceDataset, collate, split_subjects
-from seranet.guard import folder_lock
 from seranet.inputs import evaluation_dataset, inputs_digest
 from seranet.models import (
     ModelConfig,

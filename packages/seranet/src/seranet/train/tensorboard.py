@@ -9,6 +9,7 @@ image (:func:`seranet.predict.overlay`). Uses ``torch.utils.tensorboard``, which
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,10 @@ class TensorBoardLog:
     @staticmethod
     def check_available() -> None:
         """A one-line ``ValueError`` when the tensorboard package is missing."""
-        try:
-            import tensorboard  # type: ignore[import-not-found]  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("tensorboard") is None:
             raise ValueError(
                 "--tensorboard needs the tensorboard package (pip install tensorboard)"
-            ) from None
+            )
 
     def log(
         self,

@@ -1,5 +1,8 @@
 """Process guards: one writer per output folder, and worker processes that die with their parent.
 
+Shared by the toolkit's command-line programs (``mrsim``, ``seranet``, ``bench``), which all
+depend on this leaf package; standard library only.
+
 ``folder_lock(folder)`` takes an exclusive advisory lock (``flock``) on ``folder/.lock`` for
 as long as the ``with`` block runs, and removes the file when it lets go. The operating system
 releases the lock when the process ends in any way, kill -9 included, so a lock is never
