@@ -67,11 +67,15 @@ def tests(session: nox.Session, package: str) -> None:
 
 @nox.session
 def interop(session: nox.Session) -> None:
-    """Tests against other toolkits' own code: fastMRI (without its heavy extras), TensorBoard."""
+    """Tests against other toolkits' own code: fastMRI (without its heavy extras), TensorBoard,
+    ONNX Runtime."""
     _install_torch(session)
     # fastmri's package imports pandas, requests, yaml and tqdm, not torchvision/lightning
     session.install("--no-deps", "fastmri==0.3.0")
-    session.install("pandas", "requests", "pyyaml", "tqdm", "tensorboard", *_group("test"))
+    session.install(
+        "pandas", "requests", "pyyaml", "tqdm", "tensorboard", "onnx", "onnxscript",
+        "onnxruntime", *_group("test"),
+    )  # fmt: skip
     session.install(*_editable(*PACKAGES))
     session.run("pytest", "-m", "interop", *(f"packages/{p}/tests" for p in PACKAGES),
                 *session.posargs)  # fmt: skip

@@ -76,7 +76,12 @@ class DataConsistency(nn.Module):
             k_sampled = (k + lam * measured) / (1.0 + lam)
         else:
             k_sampled = measured
-        return complex_to_channels(ifft2c(torch.where(mask, k_sampled, k)))
+        # The selection on the real view: the same values, and ONNX exporters take it (a
+        # complex `where` has no ONNX decomposition).
+        chosen = torch.where(
+            mask.unsqueeze(-1), torch.view_as_real(k_sampled), torch.view_as_real(k)
+        )
+        return complex_to_channels(ifft2c(torch.view_as_complex(chosen)))
 
     def extra_repr(self) -> str:
         return f"soft={self.soft}"

@@ -381,6 +381,31 @@ def predict(
         stdout.print(f"{len(result.pngs)} overlays in {png}")
 
 
+@app.command()
+def export(
+    run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write (.onnx, .pt, .pt2).")],
+    format: Annotated[
+        str, typer.Option("--format", help="onnx, torchscript or exported-program.")
+    ] = "onnx",
+    batch: Annotated[int, typer.Option("--batch", help="Batch size of the exported graph.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing on success.")] = False,
+) -> None:
+    """Export a finished run's model for other runtimes, checked against the eager model."""
+    from seranet.export import export as run_export
+
+    result = _call(lambda: run_export(run, out, format=format, batch=batch))
+    if quiet:
+        return
+    check = (
+        "not checked (install onnxruntime to check it)"
+        if result.same_segmentation is None
+        else f"same segmentation as the eager model: {'yes' if result.same_segmentation else 'NO'}"
+        f" (max |logit difference| {result.max_logit_difference:.2g})"
+    )
+    stdout.print(f"{result.format} -> {result.path}; inputs {', '.join(result.inputs)}; {check}")
+
+
 def main() -> None:
     """Entry point of the ``seranet`` console script.
 
