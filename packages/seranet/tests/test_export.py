@@ -98,3 +98,9 @@ def test_export_errors_are_one_line(runs: dict[str, Path], tmp_path: Path) -> No
         assert message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_calling_a_model_with_a_plain_tensor_says_what_it_takes(runs: dict[str, Path]) -> None:
+    model = load_run(runs["joint"]).model
+    with pytest.raises(TypeError, match=r"takes a ModelInput\(zero_filled, measured, mask\)"):
+        model(torch.zeros(1, 2, 32, 32))

@@ -370,12 +370,15 @@ def attention_cmd(
     subject: SubjectOpt = None,
     slice_index: SliceOpt = None,
     device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
 ) -> None:
     """Probability maps of CSF, GM, WM per recurrence (Fig. 5) and a GIF through all slices."""
     from bench.attention import attention
 
     with _user_errors():
         result = attention(run, data, out, subject=subject, slice_index=slice_index, device=device)
+    if quiet:
+        return
     ambiguity = ", ".join(f"{v:.3f}" for v in result.mean_ambiguity)
     out_console.print(
         f"{result.subject} slice {result.slice_index}: ambiguity of the true class per map "
@@ -397,13 +400,14 @@ def figures_cmd(
     subject: SubjectOpt = None,
     slice_index: SliceOpt = None,
     device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
 ) -> None:
     """Panels like Figs. 3 and 4: recovered images on top, segmentations below, per Reg type."""
     from bench.figures import figures
 
     with _user_errors():
         panels = figures(runs, data, out, subject=subject, slice_index=slice_index, device=device)
-    for p in panels:
+    for p in [] if quiet else panels:
         console.print(f"wrote {p.path} ({p.subject} slice {p.slice_index}: {', '.join(p.methods)})")
 
 

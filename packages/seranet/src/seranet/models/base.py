@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -127,6 +127,15 @@ def softmax_probabilities(logits: Tensor) -> Tensor:
     return torch.softmax(logits, dim=1)
 
 
+def _require_model_input(module: nn.Module, args: tuple[Any, ...]) -> None:
+    """A clear error for ``model(tensor)`` (the models take a :class:`ModelInput`)."""
+    if args and not isinstance(args[0], ModelInput):
+        raise TypeError(
+            f"{type(module).__name__} takes a ModelInput(zero_filled, measured, mask), not "
+            f"{type(args[0]).__name__}; for plain tensors wrap it in seranet.export.TensorModel"
+        )
+
+
 class SegmentationModel(nn.Module):
     """Base of all registered models.
 
@@ -141,6 +150,7 @@ class SegmentationModel(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
+        self.register_forward_pre_hook(_require_model_input)
 
     def stages(self) -> tuple[Stage, ...]:
         """The training stages this model needs, in the order they run."""
