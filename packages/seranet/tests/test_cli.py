@@ -84,7 +84,7 @@ def test_evaluate_writes_json_and_table(
     assert metrics["split"] == "test"
     assert metrics["n_slices"] == 3  # one test subject of three slices
     assert len(metrics["slices"]) == 3
-    assert set(metrics["per_class"]) == {"CSF", "GM", "WM"}
+    assert set(metrics["per_class"]) == {"csf", "gm", "wm"}
     for values in metrics["per_class"].values():
         assert {"dice", "hd", "hd95", "hd_mm", "hd95_mm", "count"} <= set(values)
         assert 0.0 <= values["dice"] <= 1.0
@@ -95,8 +95,8 @@ def test_evaluate_writes_json_and_table(
     assert metrics["average"]["dice"] == pytest.approx(np.mean(dice))
     assert metrics["config"]["model"]["recon_type"] == "B"
     # per-slice values average to the per-class values
-    per_slice = [s["dice"]["GM"] for s in metrics["slices"] if s["dice"]["GM"] is not None]
-    assert metrics["per_class"]["GM"]["dice"] == pytest.approx(np.mean(per_slice))
+    per_slice = [s["dice"]["gm"] for s in metrics["slices"] if s["dice"]["gm"] is not None]
+    assert metrics["per_class"]["gm"]["dice"] == pytest.approx(np.mean(per_slice))
 
 
 def test_predict_writes_h5_and_png(finished_run: Path, dataset_dir: Path, tmp_path: Path) -> None:

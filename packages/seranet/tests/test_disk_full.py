@@ -8,10 +8,11 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from seranet.train.checkpoint import atomic_save, atomic_write_text
+from seranet._files import atomic_save, atomic_write_text
 
 TRAIN = [
     "--model", "joint", "--recon-type", "B", "--epochs", "3", "--pretrain-epochs", "1",
@@ -64,11 +65,11 @@ def test_training_on_a_full_disk_stops_with_one_line(tmp_path: Path, dataset_dir
 def test_enospc_is_reported_with_the_path_and_leaves_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_fdopen = os.fdopen
+    real_open = Path.open
 
     class Full:
-        def __init__(self, fd: int, mode: str) -> None:
-            self.fh = real_fdopen(fd, mode)
+        def __init__(self, fh: Any) -> None:
+            self.fh = fh
 
         def __enter__(self) -> Full:
             return self
@@ -79,7 +80,11 @@ def test_enospc_is_reported_with_the_path_and_leaves_no_temporary_file(
         def write(self, data: object) -> int:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "fdopen", Full)
+    def full_open(path: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        fh = real_open(path, mode, *args, **kwargs)
+        return Full(fh) if "w" in mode else fh
+
+    monkeypatch.setattr(Path, "open", full_open)
     with pytest.raises(OSError, match="no space left on device") as info:
         atomic_save({"model": {}}, tmp_path / "x.pt")
     assert info.value.filename == str(tmp_path / "x.pt")

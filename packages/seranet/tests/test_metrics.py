@@ -178,9 +178,9 @@ def test_summarize_skips_nan_and_counts() -> None:
     np.testing.assert_allclose(summary.means["hd_mm"][1], np.hypot(20, 20) / 2)
     assert summary.average("dice") == pytest.approx(0.75)
     out = json.loads(json.dumps(summary.to_dict()))
-    assert out["per_class"]["GM"]["dice"] == pytest.approx(0.5)
-    assert out["per_class"]["WM"]["dice"] is None
-    assert out["per_class"]["WM"]["count"] == 0
+    assert out["per_class"]["gm"]["dice"] == pytest.approx(0.5)
+    assert out["per_class"]["wm"]["dice"] is None
+    assert out["per_class"]["wm"]["count"] == 0
     assert out["average"]["dice"] == pytest.approx(0.75)
     direct = summarize(
         [

@@ -136,7 +136,7 @@ def test_models_too_deep_or_too_large_are_refused_before_allocating(
     tmp_path: Path, dataset_dir: Path
 ) -> None:
     from seranet.models import ModelConfig
-    from seranet.train.loop import check_model_fits
+    from seranet.train.resources import check_model_fits
 
     # 32 x 32 images: 4 levels leave 4 x 4 at the bottleneck, 5 levels 2 x 2, 6 levels 1 x 1
     check_model_fits(ModelConfig("zero-filling", width=4, depth=5), (32, 32))

@@ -24,7 +24,7 @@ from seranet.train import (
     load_run,
     train,
 )
-from seranet.train.checkpoint import load_checkpoint, load_weights
+from seranet.train.checkpoint import Checkpoint, load_weights
 
 
 def tiny(data: Path, name: str = "seranet-1", **overrides: Any) -> TrainConfig:
@@ -104,11 +104,15 @@ def test_run_directory_and_checkpoints(tmp_path: Path, dataset_dir: Path) -> Non
         assert (run / name).is_file(), name
     for stage in ("recon-pretrain", "train"):
         assert (run / f"{stage}-best.pt").is_file()
-        ck = load_checkpoint(run / "checkpoints" / f"{stage}-last.pt")  # weights_only=True
+        last = run / "checkpoints" / f"{stage}-last.pt"
+        raw = torch.load(last, weights_only=True)  # the on-disk layout: a flat dict
         assert {"model", "optimizer", "scheduler", "rng", "epoch", "stage", "config_json"} <= set(
-            ck
+            raw
         )
-        assert set(ck["rng"]) >= {"torch", "numpy", "python"}
+        ck = Checkpoint.load(last)
+        assert ck.stage == stage
+        assert ck.training is not None
+        assert set(ck.training.rng) >= {"torch", "numpy", "python"}
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [(r["stage"], r["epoch"]) for r in records] == [
         ("recon-pretrain", 1),
@@ -178,9 +182,9 @@ def test_load_weights_mismatch_and_unreadable_checkpoint(tmp_path: Path) -> None
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot read checkpoint"):
-        load_checkpoint(bad)
+        Checkpoint.load(bad)
     with pytest.raises(CheckpointError, match="does not exist"):
-        load_checkpoint(tmp_path / "none.pt")
+        Checkpoint.load(tmp_path / "none.pt")
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(
@@ -206,9 +210,9 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(
         train(config, run, progress=False)
     assert "\n" not in str(info.value)
     assert not (run / "model.pt").exists()
-    ck = load_checkpoint(run / "checkpoints" / "train-last.pt")
-    assert ck["epoch"] == 1
-    assert all(torch.isfinite(v).all() for v in ck["model"].values() if v.is_floating_point())
+    ck = Checkpoint.load(run / "checkpoints" / "train-last.pt")
+    assert ck.epoch == 1
+    assert all(torch.isfinite(v).all() for v in ck.weights.values() if v.is_floating_point())
     monkeypatch.setattr(loop, "stage_loss", real)
     assert not train(config, run, resume=True, progress=False).skipped
     assert (run / "model.pt").is_file()

@@ -17,6 +17,7 @@ that the module names stay importable (``import seranet.train.loop``).
 
 from importlib.metadata import PackageNotFoundError, version
 
+__version__: str
 try:
     __version__ = version("seranet")
 except PackageNotFoundError:  # running from a source tree that is not installed

@@ -20,19 +20,20 @@ from typing import Any
 import numpy as np
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from torch.utils.data import DataLoader
 
 from seranet import __version__
+from seranet._display import progress_bar
+from seranet._files import atomic_write_text
 from seranet.data import SPLITS, Batch, SliceDataset, collate, split_subjects
 from seranet.inputs import evaluation_dataset, inputs_digest
-from seranet.metrics import CLASS_NAMES, ScoreSummary, SliceScores, score_slice, summarize
+from seranet.metrics import ScoreSummary, SliceScores, score_slice, summarize
 from seranet.models import ModelOutput, SegmentationModel
-from seranet.train.checkpoint import atomic_write_text
 from seranet.train.config import TrainConfig
-from seranet.train.loop import resolve_device
+from seranet.train.distributed import resolve_device
 from seranet.train.run import LoadedRun, load_run
+from seranet.vocabulary import DISPLAY_NAMES, LABELS, TISSUES
 
 __all__ = [
     "EVAL_SPLITS",
@@ -46,7 +47,7 @@ __all__ = [
 EVAL_SPLITS = (*SPLITS, "all")
 """Splits :func:`evaluate` accepts (``all``: every subject of the directory)."""
 
-_LABELS = (1, 2, 3)
+_LABELS = tuple(LABELS[t] for t in TISSUES)
 _METRIC_TITLES = {
     "dice": "Dice",
     "hd": "HD (px)",
@@ -210,13 +211,7 @@ def evaluate(
     spacing = {s.subject: s.spacing_mm for s in dataset.subjects}
     scores: list[tuple[str, int, SliceScores]] = []
     console = console or Console(stderr=True)
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True, disable=not progress) as bar:
+    with progress_bar(console, disable=not progress) as bar:
         task = bar.add_task(f"evaluate {split}", total=len(dataset))
         for batch, output in iterate_predictions(
             run.model, dataset, batch_size=batch_size or config.batch_size, device=dev
@@ -232,14 +227,13 @@ def evaluate(
                 scores.append((subject, index, s))
             bar.advance(task, len(batch.subjects))
     dataset.close()
-    names = tuple(CLASS_NAMES[c] for c in _LABELS)
     result = EvaluationResult(
         config.model.name,
         Path(run_dir),
         data,
         split,
         tuple(s.subject for s in dataset.subjects),
-        summarize([s for _, _, s in scores], _LABELS, names),
+        summarize([s for _, _, s in scores], _LABELS, TISSUES),
         tuple(scores),
         config.to_dict(),
         time.perf_counter() - start,
@@ -270,7 +264,7 @@ def render_table(result: EvaluationResult) -> Table:
 
     for i, name in enumerate(summary.class_names):
         table.add_row(
-            name,
+            DISPLAY_NAMES.get(name, name),
             *(fmt(float(summary.means[m][i]), m) for m in _METRIC_TITLES),
             str(int(summary.counts[i])),
         )

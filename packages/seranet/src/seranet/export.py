@@ -22,7 +22,6 @@ import contextlib
 import io
 import logging
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +30,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from seranet._files import atomic_path
 from seranet.models import ModelInput, SegmentationModel
-from seranet.train.checkpoint import honour_umask
 from seranet.train.run import load_run
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "TensorModel", "example_inputs", "export"]
@@ -136,23 +135,15 @@ def export(
     names = ("image",) if len(inputs) == 1 else ("zero_filled", "measured", "mask")
     with torch.inference_mode():
         reference = wrapped(*inputs)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
-    honour_umask(fd)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with warnings.catch_warnings():  # exporters' own deprecation notes
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            # shapes and the batch are fixed at export: tracing freezes shape checks, as meant
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            warnings.filterwarnings("ignore", category=UserWarning, module="torch")
-            exported = _write(wrapped, inputs, names, format, tmp)
-            result = _check(exported, inputs, names, format, tmp, reference)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(out, suffix=out.suffix) as tmp, warnings.catch_warnings():
+        # the exporters' own deprecation notes
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # shapes and the batch are fixed at export: tracing freezes shape checks, as meant
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+        exported = _write(wrapped, inputs, names, format, tmp)
+        result = _check(exported, inputs, names, format, tmp, reference)
     return ExportResult(out, format, names, *result)
 
 

@@ -35,8 +35,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
+from seranet.vocabulary import LABELS
+
 __all__ = [
-    "CLASS_NAMES",
     "ScoreSummary",
     "SegmentationScores",
     "SliceScores",
@@ -47,8 +48,7 @@ __all__ = [
     "summarize",
 ]
 
-CLASS_NAMES: dict[int, str] = {0: "background", 1: "CSF", 2: "GM", 3: "WM"}
-"""Names of the labels in the datasets (0 background, 1 CSF, 2 grey matter, 3 white matter)."""
+_TISSUE_OF_LABEL: dict[int, str] = {label: tissue for tissue, label in LABELS.items()}
 
 _CROSS = ndimage.generate_binary_structure(2, 1)
 
@@ -314,7 +314,7 @@ def summarize(
     names = (
         tuple(class_names)
         if class_names is not None
-        else tuple(CLASS_NAMES.get(c, str(c)) for c in classes)
+        else tuple(_TISSUE_OF_LABEL.get(c, str(c)) for c in classes)
     )
     if len(names) != len(classes):
         raise ValueError(f"{len(names)} class names for {len(classes)} labels")

@@ -28,7 +28,6 @@ figures), beside the ground truth when the input has labels.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,22 +35,21 @@ import h5py
 import numpy as np
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from seranet import __version__
+from seranet._display import progress_bar
+from seranet._files import atomic_path
 from seranet.data import inspect_subject
 from seranet.evaluate import check_image_shape, iterate_predictions
 from seranet.inputs import acquisition_dataset, evaluation_dataset, mask_warning, read_mask
-from seranet.train.checkpoint import honour_umask
-from seranet.train.loop import resolve_device
+from seranet.train.distributed import resolve_device
 from seranet.train.run import load_run
+from seranet.vocabulary import BACKGROUND, TISSUE_RGB
 
 __all__ = ["OVERLAY_COLOURS", "Prediction", "overlay", "predict"]
 
 OVERLAY_COLOURS: dict[int, tuple[int, int, int]] = {
-    1: (160, 32, 240),  # CSF: purple
-    2: (255, 165, 0),  # GM: orange
-    3: (255, 255, 255),  # WM: white
+    c: rgb for c, rgb in TISSUE_RGB.items() if c != BACKGROUND
 }
 """RGB colour of each tissue class in PNG overlays (the paper's palette)."""
 
@@ -105,15 +103,8 @@ def _save_png(rgb: np.ndarray, path: Path) -> None:
     matplotlib.use("Agg", force=False)
     from matplotlib import image as mpimg
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    honour_umask(fd)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         mpimg.imsave(tmp, rgb, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def predict(
@@ -192,13 +183,7 @@ def predict(
     probs: np.ndarray | None = None
     rec_probs: np.ndarray | None = None
     masks: list[np.ndarray] = []
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True, disable=not progress) as bar:
+    with progress_bar(console, disable=not progress) as bar:
         task = bar.add_task(f"predict {info.path.name}", total=n)
         for batch, output in iterate_predictions(
             run.model, dataset, batch_size=batch_size or config.batch_size, device=dev
@@ -227,38 +212,30 @@ def predict(
     dataset.close()
     assert probs is not None  # n >= 1 slices were predicted
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    honour_umask(fd)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("segmentation", data=seg, compression="gzip")
-            f.create_dataset("probabilities", data=probs, compression="gzip")
-            if rec_probs is not None:
-                f.create_dataset("recurrence_probabilities", data=rec_probs, compression="gzip")
-            f.create_dataset("image", data=image, compression="gzip")
-            f.create_dataset("zero_filled", data=zero_filled, compression="gzip")
-            f.create_dataset("mask", data=np.stack(masks).astype(bool))
-            f.create_dataset("scale", data=scale)
-            f.attrs.update(
-                {
-                    "run": str(run_dir),
-                    "model": config.model.name,
-                    "input": str(input_path),
-                    "subject": info.subject,
-                    "mask_name": config.mask,
-                    "sampling": config.sampling,
-                    "center_lines": config.center_lines,
-                    "input_kind": "acquired" if acquired else "fully sampled, masked",
-                    **({} if acquired else {"eval_seed": dataset.seed}),
-                    "resolution_mm": np.asarray(info.spacing_mm),
-                    "seranet_version": __version__,
-                }
-            )
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
+        f.create_dataset("segmentation", data=seg, compression="gzip")
+        f.create_dataset("probabilities", data=probs, compression="gzip")
+        if rec_probs is not None:
+            f.create_dataset("recurrence_probabilities", data=rec_probs, compression="gzip")
+        f.create_dataset("image", data=image, compression="gzip")
+        f.create_dataset("zero_filled", data=zero_filled, compression="gzip")
+        f.create_dataset("mask", data=np.stack(masks).astype(bool))
+        f.create_dataset("scale", data=scale)
+        f.attrs.update(
+            {
+                "run": str(run_dir),
+                "model": config.model.name,
+                "input": str(input_path),
+                "subject": info.subject,
+                "mask_name": config.mask,
+                "sampling": config.sampling,
+                "center_lines": config.center_lines,
+                "input_kind": "acquired" if acquired else "fully sampled, masked",
+                **({} if acquired else {"eval_seed": dataset.seed}),
+                "resolution_mm": np.asarray(info.spacing_mm),
+                "seranet_version": __version__,
+            }
+        )
 
     pngs: list[Path] = []
     if png_dir is not None:

@@ -12,8 +12,10 @@ from seranet.train.config import (
     TrainConfig,
     build_mask,
 )
-from seranet.train.loop import NonFiniteLossError, RunExistsError, resolve_device, stage_loss, train
-from seranet.train.run import LoadedRun, RunPaths, load_run
+from seranet.train.distributed import resolve_device
+from seranet.train.loop import NonFiniteLossError, train
+from seranet.train.losses import stage_loss
+from seranet.train.run import LoadedRun, RunExistsError, RunPaths, load_run
 
 __all__ = [
     "CheckpointError",

@@ -1,117 +1,224 @@
-"""Atomic checkpoints that load with ``torch.load(..., weights_only=True)``.
+"""The checkpoint format: one typed record, one writer, one reader.
 
-A checkpoint holds only tensors and JSON-like containers (dicts, lists, strings, numbers), so
-loading never unpickles arbitrary objects. Random-number states of torch, numpy and Python are
-stored as integer tensors.
+A run writes three kinds of checkpoint (paths in :mod:`seranet.train.run`), all one
+:class:`Checkpoint`:
+
+- ``RUN/<stage>-best.pt``: the weights of a stage's best validation epoch (``stage``, ``epoch``);
+- ``RUN/checkpoints/<stage>-last.pt``: the same after the stage's last finished epoch plus the
+  :class:`TrainingState` that resumes it bit for bit;
+- ``RUN/model.pt``: the final weights, the image size and the stages that made them.
+
+Every kind records the :class:`~seranet.train.config.TrainConfig` as JSON with its model name
+and fingerprint, the format version and the seranet version. On disk a checkpoint is a flat
+dict of tensors and JSON-like values (:meth:`Checkpoint.save` writes it, atomically), so it
+loads with ``torch.load(..., weights_only=True)`` and never unpickles arbitrary objects
+(:meth:`Checkpoint.load`). Random-number states of torch, numpy and Python are stored as
+integer tensors.
 """
 
 from __future__ import annotations
 
-import errno
-import io
+import dataclasses
 import json
 import os
 import random
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
+
+from seranet import __version__
+from seranet._files import FileError, atomic_save
+from seranet.train.config import TrainConfig
 
 __all__ = [
+    "CHECKPOINT_FORMAT",
+    "Checkpoint",
     "CheckpointError",
-    "atomic_save",
-    "atomic_write_bytes",
-    "atomic_write_text",
+    "TrainingState",
     "describe_model",
-    "disk_full",
     "get_rng_state",
-    "honour_umask",
-    "load_checkpoint",
     "load_matching",
     "load_weights",
-    "read_json",
     "set_rng_state",
 ]
 
+CHECKPOINT_FORMAT = 2
+"""Version of the layout (2: learning-rate schedules as LambdaLR state)."""
 
-class CheckpointError(ValueError):
+
+class CheckpointError(FileError):
     """A checkpoint that cannot be read or does not fit the requested model."""
 
 
-def _atomic(path: Path, data: bytes | memoryview) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place; on a full
-    disk one ``OSError`` "no space left on device" naming ``path``, and no temporary file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+@dataclass(frozen=True)
+class TrainingState:
+    """What a stage's last checkpoint adds to its weights to resume the stage bit for bit."""
+
+    stage_index: int
+    """Position of the stage in the model's stages."""
+    epochs: int
+    """Epochs the stage runs in all."""
+    metric: str
+    """``dice`` (higher is better) or ``mse`` (lower is better): what picks the best epoch."""
+    best_value: float
+    """The best validation value so far."""
+    best_epoch: int
+    """Its epoch (1-based; 0 before the first)."""
+    optimizer: dict[str, Any]
+    """``Optimizer.state_dict()``."""
+    scheduler: dict[str, Any]
+    """``LRScheduler.state_dict()``."""
+    rng: dict[str, Any]
+    """:func:`get_rng_state` after the epoch."""
+    history: list[dict[str, Any]]
+    """Every epoch record of the run so far (all stages), with its ``stage_index``."""
+    scaler: dict[str, Any] | None = None
+    """``GradScaler.state_dict()`` under CUDA float16 autocast; None otherwise."""
+
+
+_TRAINING_KEYS = tuple(f.name for f in dataclasses.fields(TrainingState))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One checkpoint file's content (see the module docstring for the three kinds)."""
+
+    weights: dict[str, Tensor]
+    """The model's state dict."""
+    config_json: str
+    """The run's :class:`TrainConfig` as JSON."""
+    model_name: str | None
+    """Registry name of the model (None in files written before it was recorded)."""
+    config_sha256: str | None
+    """:meth:`TrainConfig.fingerprint` (None in files written before it was recorded)."""
+    stage: str | None = None
+    """The stage (best and last checkpoints)."""
+    epoch: int | None = None
+    """Epochs of the stage finished (last) or the best epoch (best)."""
+    training: TrainingState | None = None
+    """Resumable state (last checkpoints only)."""
+    image_shape: tuple[int, int] | None = None
+    """``(H, W)`` of the training images (``model.pt`` only)."""
+    stages: tuple[str, ...] | None = None
+    """The stages that made the final weights (``model.pt`` only)."""
+    format: int | None = CHECKPOINT_FORMAT
+    """Layout version (None in files written before it was recorded)."""
+    seranet_version: str | None = __version__
+    """Version of seranet that wrote the file."""
+
+    @classmethod
+    def of(cls, config: TrainConfig, weights: dict[str, Tensor], **fields: Any) -> Checkpoint:
+        """A new checkpoint of ``config``'s run holding ``weights`` (and ``fields``)."""
+        return cls(
+            weights=weights,
+            config_json=json.dumps(config.to_dict()),
+            model_name=config.model.name,
+            config_sha256=config.fingerprint(),
+            **fields,
+        )
+
+    @property
+    def config_dict(self) -> dict[str, Any]:
+        """The stored config as a dict (``{}`` when it is not valid JSON)."""
         try:
-            honour_umask(fd)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise disk_full(error, path) from None
+            data = json.loads(self.config_json)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
+    def config(self, source: str | os.PathLike[str]) -> TrainConfig:
+        """The stored config; a :class:`CheckpointError` naming ``source`` when it is not one."""
+        try:
+            return TrainConfig.from_dict(json.loads(self.config_json))
+        except (KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(
+                f"{str(source)!r} holds no valid training config: {error}"
+            ) from None
 
-def honour_umask(fd: int) -> None:
-    """Give a ``mkstemp`` file the mode an ordinary new file gets (mkstemp's 0600 would
-    ignore the user's umask)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    os.fchmod(fd, 0o666 & ~mask)
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the checkpoint to ``path`` atomically (the one writer of the format)."""
+        payload: dict[str, Any] = {"format": self.format, "model": self.weights}
+        if self.stage is not None:
+            payload["stage"] = self.stage
+        if self.epoch is not None:
+            payload["epoch"] = self.epoch
+        if self.training is not None:
+            for key in _TRAINING_KEYS:
+                value = getattr(self.training, key)
+                if value is not None:
+                    payload[key] = value
+        if self.image_shape is not None:
+            payload["image_shape"] = list(self.image_shape)
+        if self.stages is not None:
+            payload["stages"] = list(self.stages)
+        payload.update(
+            config_json=self.config_json,
+            model_name=self.model_name,
+            config_sha256=self.config_sha256,
+            seranet_version=self.seranet_version,
+        )
+        atomic_save(payload, path)
 
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Checkpoint:
+        """Read a checkpoint on the CPU with ``weights_only=True`` (the one reader).
 
-def disk_full(error: OSError, path: str | os.PathLike[str]) -> OSError:
-    """``error``, or for ENOSPC an ``OSError`` saying "no space left on device" and naming
-    ``path`` (what the command-line tools print)."""
-    if error.errno == errno.ENOSPC:
-        return OSError(errno.ENOSPC, "no space left on device", str(path))
-    return error
-
-
-def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """``torch.save`` to memory, then to a temporary file beside ``path``, renamed into place
-    (torch's own file writer reports a full disk as an opaque iostream error)."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    _atomic(Path(path), buffer.getbuffer())
-
-
-def atomic_write_text(text: str, path: str | os.PathLike[str]) -> None:
-    """Write text to a temporary file beside ``path``, then rename it into place."""
-    _atomic(Path(path), text.encode("utf-8"))
-
-
-def atomic_write_bytes(data: bytes, path: str | os.PathLike[str]) -> None:
-    """Write bytes to a temporary file beside ``path``, then rename it into place."""
-    _atomic(Path(path), data)
-
-
-def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load a checkpoint on the CPU with ``weights_only=True``.
-
-    Raises
-    ------
-    CheckpointError
-        When the file is missing, unreadable or not a checkpoint dict.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"cannot read checkpoint {str(path)!r}: {first}") from None
-    if not isinstance(data, dict) or "model" not in data:
-        raise CheckpointError(f"{str(path)!r} is not a seranet checkpoint (no 'model' weights)")
-    return data
+        Raises
+        ------
+        CheckpointError
+            When the file is missing, unreadable or not a seranet checkpoint.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:
+            text = str(error).strip()
+            first = text.splitlines()[0] if text else type(error).__name__
+            raise CheckpointError(f"cannot read checkpoint {str(path)!r}: {first}") from None
+        if not isinstance(data, dict) or "model" not in data:
+            raise CheckpointError(f"{str(path)!r} is not a seranet checkpoint (no 'model' weights)")
+        try:
+            training = (
+                TrainingState(
+                    stage_index=int(data["stage_index"]),
+                    epochs=int(data["epochs"]),
+                    metric=str(data["metric"]),
+                    best_value=float(data["best_value"]),
+                    best_epoch=int(data["best_epoch"]),
+                    optimizer=data["optimizer"],
+                    scheduler=data["scheduler"],
+                    rng=data["rng"],
+                    history=list(data["history"]),
+                    scaler=data.get("scaler"),
+                )
+                if "optimizer" in data
+                else None
+            )
+            shape = data.get("image_shape")
+            stages = data.get("stages")
+            return cls(
+                weights=data["model"],
+                config_json=str(data.get("config_json", "{}")),
+                model_name=data.get("model_name"),
+                config_sha256=data.get("config_sha256"),
+                stage=data.get("stage"),
+                epoch=None if data.get("epoch") is None else int(data["epoch"]),
+                training=training,
+                image_shape=None if shape is None else (int(shape[0]), int(shape[1])),
+                stages=None if stages is None else tuple(str(s) for s in stages),
+                format=data.get("format"),
+                seranet_version=data.get("seranet_version"),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise CheckpointError(
+                f"{str(path)!r} is a damaged seranet checkpoint: {error}"
+            ) from None
 
 
 def describe_model(config: dict[str, Any]) -> str:
@@ -192,11 +299,3 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((p["version"], tuple(int(v) for v in p["state"].tolist()), p["gauss"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Read a JSON file, as a one-line :class:`CheckpointError` when unreadable."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"cannot read {str(path)!r}: {error}") from None

@@ -45,7 +45,7 @@ def _row(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_csv(records: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
     """``metrics.csv``: one row per record, :data:`CSV_FIELDS` columns (empty for missing)."""
-    from seranet.train.checkpoint import atomic_write_text
+    from seranet._files import atomic_write_text
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
@@ -76,7 +76,7 @@ def write_curves(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from seranet.train.checkpoint import atomic_write_bytes
+    from seranet._files import atomic_write_bytes
 
     x = list(range(1, len(records) + 1))
     fig, (loss, dice, lr) = plt.subplots(1, 3, figsize=(13, 3.6))

@@ -1,4 +1,4 @@
-"""Data-parallel helpers: process-group setup from ``torchrun``'s environment, sharding, reductions.
+"""Where training runs: the device, and data-parallel helpers (process-group setup from ``torchrun``'s environment, sharding, reductions).
 
 ``torchrun --nproc-per-node=N -m seranet train ...`` sets ``RANK``, ``WORLD_SIZE``,
 ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``; :func:`setup` reads them and joins the
@@ -15,7 +15,15 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import Sampler
 
-__all__ = ["DistInfo", "ShardSampler", "all_reduce_sum", "barrier", "setup", "teardown"]
+__all__ = [
+    "DistInfo",
+    "ShardSampler",
+    "all_reduce_sum",
+    "barrier",
+    "resolve_device",
+    "setup",
+    "teardown",
+]
 
 
 @dataclass(frozen=True)
@@ -95,3 +103,16 @@ class ShardSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return len(range(self.rank, self.length, self.world_size))
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` -> CUDA when available else CPU; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("device 'cuda' requested but no CUDA device is available")
+        return torch.device("cuda", local_rank)
+    if name != "cpu":
+        raise ValueError(f"device must be auto, cpu or cuda; got {name!r}")
+    return torch.device("cpu")

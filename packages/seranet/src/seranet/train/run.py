@@ -15,24 +15,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
 
+from seranet._files import read_json
 from seranet.models import SegmentationModel, build_model, optimise_for_inference
-from seranet.train.checkpoint import (
-    CheckpointError,
-    describe_model,
-    load_checkpoint,
-    load_weights,
-)
-from seranet.train.config import TrainConfig
+from seranet.train.checkpoint import Checkpoint, CheckpointError, describe_model, load_weights
+from seranet.train.config import RESUME_IGNORED, TrainConfig
 
-__all__ = ["LoadedRun", "RunPaths", "load_run"]
+__all__ = ["LoadedRun", "RunExistsError", "RunPaths", "load_run"]
+
+
+class RunExistsError(ValueError):
+    """The output directory already holds a run and neither resume nor overwrite was asked."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,59 @@ class RunPaths:
         """Anything of a run exists in the directory."""
         return self.config.is_file() or self.checkpoints.is_dir() or self.complete
 
+    def check_start(self, config: TrainConfig, *, resume: bool, overwrite: bool) -> bool:
+        """May ``config`` be trained here with ``resume`` / ``overwrite``? True when the run is
+        already complete (and ``resume`` asked), a one-line error when it may not."""
+        if self.root.exists() and not self.root.is_dir():
+            raise RunExistsError(f"output {str(self.root)!r} exists and is not a directory")
+        if not self.started or overwrite:
+            return False
+        if not resume:
+            state = "a complete run" if self.complete else "an unfinished run"
+            raise RunExistsError(
+                f"output directory {str(self.root)!r} already holds {state}; "
+                "pass --resume to continue it or --overwrite to start again"
+            )
+        if self.config.is_file():
+            self._check_resumable(read_json(self.config), config)
+        return self.complete
+
+    def _check_resumable(self, stored: object, config: TrainConfig) -> None:
+        wanted = json.loads(json.dumps(config.to_dict()))
+        if not isinstance(stored, dict):
+            return
+        if stored.get("model") != wanted["model"]:
+            raise CheckpointError(
+                f"run {str(self.root)!r} was trained as {describe_model(stored.get('model', {}))}, "
+                f"not the requested {describe_model(wanted['model'])}"
+            )
+        # fields added since the run started take their defaults; paths compare resolved
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            stored = json.loads(json.dumps(TrainConfig.from_dict(stored).to_dict()))
+        assert isinstance(stored, dict)
+        differ = sorted(k for k in wanted if k not in RESUME_IGNORED and stored.get(k) != wanted[k])
+        if differ:
+            raise CheckpointError(
+                f"cannot resume {str(self.root)!r}: its config differs in {', '.join(differ)}"
+            )
+
+    def clear(self) -> None:
+        """Delete the files of a run (and nothing else a user may keep in the directory)."""
+        for folder in (self.checkpoints, self.tensorboard):
+            if folder.is_dir():
+                shutil.rmtree(folder)
+        files = (self.model, self.summary, self.metrics, self.metrics_csv, self.curves)
+        for path in (*files, self.config):
+            path.unlink(missing_ok=True)
+        if self.root.is_dir():
+            for path in self.root.glob("*-best.pt"):
+                path.unlink()
+
+    def remove_temporaries(self) -> None:
+        """Delete the temporary files of a writer that was killed mid-write."""
+        for stale in (*self.root.glob(".*.tmp"), *self.checkpoints.glob(".*.tmp")):
+            stale.unlink()
+
 
 class LoadedRun(NamedTuple):
     """A finished run, ready for inference."""
@@ -129,26 +184,18 @@ def load_run(run_dir: str | os.PathLike[str], device: str | torch.device = "cpu"
         raise CheckpointError(
             f"run {str(paths.root)!r} is not complete (no model.pt); finish it with --resume"
         )
-    data = load_checkpoint(paths.model)
-    try:
-        config = TrainConfig.from_dict(json.loads(data["config_json"]))
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(
-            f"{str(paths.model)!r} holds no valid training config: {error}"
-        ) from None
-    _check_identity(paths, data, config)
+    final = Checkpoint.load(paths.model)
+    config = final.config(paths.model)
+    _check_identity(paths, final, config)
     model = build_model(config.model)
-    load_weights(model, data["model"], repr(str(paths.model)))
+    load_weights(model, final.weights, repr(str(paths.model)))
     optimise_for_inference(model.to(device))
-    shape = data.get("image_shape")
-    return LoadedRun(
-        model, config, paths, None if shape is None else (int(shape[0]), int(shape[1]))
-    )
+    return LoadedRun(model, config, paths, final.image_shape)
 
 
-def _check_identity(paths: RunPaths, data: dict[str, object], config: TrainConfig) -> None:
+def _check_identity(paths: RunPaths, final: Checkpoint, config: TrainConfig) -> None:
     """``model.pt`` must be the weights the run's ``config.json`` describes."""
-    recorded = data.get("config_sha256")
+    recorded = final.config_sha256
     if recorded is None or not paths.config.is_file():
         return  # a run written before checkpoints recorded it, or weights copied alone
     try:
