@@ -45,7 +45,7 @@ def _install_torch(session: nox.Session) -> None:
 def _editable(*packages: str, torch: bool = True) -> list[str]:
     args: list[str] = []
     for name in packages:
-        extra = "[torch]" if name == "kspace" and torch else ""
+        extra = ("[torch,cli]" if torch else "[cli]") if name == "kspace" else ""
         args += ["-e", f"packages/{name}{extra}"]
     return args
 

@@ -212,7 +212,7 @@ def test_bad_inputs() -> None:
 def test_score_slice_equals_separate_calls(spacing: tuple[float, float]) -> None:
     pred, target = random_maps(7, (40, 33))
     pred[pred == 3] = 0  # WM only in the target: worst case
-    s = score_slice(pred, target, (1, 2, 3), spacing)
+    s = score_slice(pred, target, (1, 2, 3), spacing=spacing)
     np.testing.assert_array_equal(s.dice, dice(pred, target))
     np.testing.assert_array_equal(s.hd, hausdorff(pred, target))
     np.testing.assert_array_equal(s.hd95, hausdorff(pred, target, percentile=95))

@@ -1,68 +1,40 @@
-"""Usage errors from the console-script entry point end in one line and a non-zero exit."""
+"""seranet follows the shared command-line conventions (tested in kspace): one line and exit 2
+for bad input, --version, -h on every command."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from seranet.cli import main
 
+CASES = [
+    (("train", "--no-such-option"), 2, "error: No such option: --no-such-option"),
+    (("train",), 2, "error: Missing option"),
+    (("evaluate", "--run", "RUNS/none"), 2, "error: run directory"),
+    (("--version",), 0, "seranet "),
+    *((("-h",) if c is None else (c, "-h"), 0, "Usage") for c in (None, "train", "evaluate",
+                                                                   "predict", "export")),
+]  # fmt: skip
 
-def _run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, str]:
-    monkeypatch.setattr("sys.argv", ["seranet", *argv])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 1), capsys.readouterr().err
 
-
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        (("train", "--no-such-option"), "No such option: --no-such-option"),
-        (("no-such-command",), "No such command"),
-        (("train",), "Missing option"),
-    ],
-)
-def test_usage_error_is_one_line(
+@pytest.mark.parametrize(("argv", "code", "text"), CASES)
+def test_usage(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
     argv: tuple[str, ...],
-    expected: str,
+    code: int,
+    text: str,
 ) -> None:
-    code, err = _run(monkeypatch, capsys, *argv)
-    assert code == 2
-    assert err.startswith("error: ")
-    assert expected in err
-    assert len(err.strip().splitlines()) == 1
-    assert "Traceback" not in err
-
-
-def test_version_exits_zero(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr("sys.argv", ["seranet", "--version"])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 0
-    assert capsys.readouterr().out.startswith("seranet ")
-
-
-def test_bad_input_exits_2_like_mrsim_and_bench(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
-) -> None:
-    code, err = _run(monkeypatch, capsys, "evaluate", "--run", str(tmp_path / "none"))
-    assert code == 2
-    assert err.startswith("error: ")
-
-
-@pytest.mark.parametrize("argv", [("-h",), ("train", "-h"), ("evaluate", "-h"), ("predict", "-h")])
-def test_help_is_h_too(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
-) -> None:
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("sys.argv", ["seranet", *argv])
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit) as info:
         main()
-    assert exit_info.value.code == 0
-    assert "Usage" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert info.value.code == code
+    shown = captured.err if code else captured.out
+    assert shown.startswith(text) or (text == "Usage" and "Usage" in shown)
+    if code:
+        assert len(captured.err.splitlines()) == 1

@@ -16,45 +16,18 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kspace.cli_conventions import fail, make_app, run
 from kspace.guard import FolderLockedError, exit_on_sigterm
 from mrsim import __version__
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
-    name="mrsim",
-    help="Simulate spin-echo k-space datasets from BrainWeb and procedural brain phantoms.",
-    rich_markup_mode="rich",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+app = make_app(
+    "mrsim",
+    __version__,
+    "Simulate spin-echo k-space datasets from BrainWeb and procedural brain phantoms.",
 )
 console = Console(stderr=True)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"mrsim {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        callback=_print_version,
-        is_eager=True,
-        help="Print the version and exit.",
-    ),
-) -> None:
-    """Simulate spin-echo k-space datasets from BrainWeb and procedural brain phantoms."""
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 @app.command()
@@ -170,7 +143,7 @@ def simulate(
 
             outcomes = simulate_dataset(config, show)
     except (PhantomError, ValueError, FileExistsError, OSError, FolderLockedError) as exc:
-        raise _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     written = sum(not o.skipped for o in outcomes)
     if quiet:
         return
@@ -194,25 +167,12 @@ def preview(
     try:
         make_preview(file, slice_index, out)
     except (ValueError, OSError, KeyError) as exc:
-        raise _fail(str(exc).splitlines()[0]) from None
+        raise fail(str(exc).splitlines()[0]) from None
     if not quiet:
         console.print(f"wrote {out}", highlight=False)
 
 
 def main() -> None:
-    """Entry point of the ``mrsim`` console script.
-
-    Usage errors (unknown or missing options, bad values) print one line instead of click's
-    usage box, so every bad input ends the same way: ``error: ...`` and a non-zero exit.
-    """
+    """Entry point of the ``mrsim`` console script (conventions: :mod:`kspace.cli_conventions`)."""
     exit_on_sigterm()  # SIGTERM stops the worker pool as Ctrl-C does
-    try:
-        code = app(standalone_mode=False)
-    except typer.TyperException as error:  # click's usage errors, vendored by typer
-        if message := error.format_message():  # empty after no_args_is_help printed the help
-            line = f"error: {message} (see 'mrsim --help')"
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
-        raise SystemExit(error.exit_code) from None
-    except typer.Abort:
-        raise SystemExit(130) from None
-    raise SystemExit(code if isinstance(code, int) else 0)
+    run(app, "mrsim")

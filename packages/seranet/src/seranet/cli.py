@@ -2,8 +2,9 @@
 
 ``seranet train`` -> :func:`seranet.train.train`, ``seranet evaluate`` ->
 :func:`seranet.evaluate.evaluate`, ``seranet predict`` -> :func:`seranet.predict.predict`.
-Every expected failure (bad data, unknown model, checkpoint mismatch, existing run, NaN loss)
-ends with a one-line ``error: ...`` on stderr and exit code 1.
+Every expected failure ends with a one-line ``error: ...`` on stderr: exit 2 for bad input
+(data, model name, checkpoint mismatch, existing run), 1 for a run that failed (NaN loss,
+folder in use, full disk); see :mod:`kspace.cli_conventions`.
 """
 
 from __future__ import annotations
@@ -18,49 +19,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kspace.cli_conventions import RUN_FAILED, fail, make_app, run
 from seranet import __version__
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
-    name="seranet",
-    help="Train, evaluate and apply segmentation networks that start from under-sampled k-space.",
-    rich_markup_mode="rich",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+app = make_app(
+    "seranet",
+    __version__,
+    "Train, evaluate and apply segmentation networks that start from under-sampled k-space.",
 )
 console = Console(stderr=True)
 stdout = Console()
 
 T = TypeVar("T")
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"seranet {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        callback=_print_version,
-        is_eager=True,
-        help="Print the version and exit.",
-    ),
-) -> None:
-    """Train, evaluate and apply segmentation networks that start from under-sampled k-space."""
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    """One line on stderr; exit 2 for bad input (as mrsim and bench), 1 for a run that failed."""
-    first = " ".join(str(message).split())  # always one line
-    typer.echo(f"error: {first}", err=True)
-    return typer.Exit(code=code)
 
 
 @contextmanager
@@ -73,12 +45,12 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except (ValueError, FileNotFoundError, PermissionError) as error:
-        raise _fail(str(error)) from None
+        raise fail(error) from None
     except (NonFiniteLossError, FolderLockedError) as error:
-        raise _fail(str(error), code=1) from None
+        raise fail(error, RUN_FAILED) from None
     except OSError as error:  # e.g. no space left on device
         message = f"{error.strerror or error}: {error.filename or ''}".strip(": ")
-        raise _fail(message, code=1) from None
+        raise fail(message, RUN_FAILED) from None
 
 
 def _call(fn: Callable[[], T]) -> T:
@@ -303,11 +275,11 @@ def evaluate(
     from seranet.evaluate import render_table
 
     if out is not None and not out.parent.is_dir():
-        raise _fail(f"output directory {str(out.parent)!r} does not exist")
+        raise fail(f"output directory {str(out.parent)!r} does not exist")
     if batch_size is not None and batch_size < 1:
-        raise _fail(f"--batch-size must be >= 1; got {batch_size}")
+        raise fail(f"--batch-size must be >= 1; got {batch_size}")
     if eval_seed is not None and eval_seed < 0:
-        raise _fail(f"--eval-seed must be >= 0; got {eval_seed}")
+        raise fail(f"--eval-seed must be >= 0; got {eval_seed}")
     result = _call(
         lambda: run_evaluation(
             run,
@@ -358,9 +330,9 @@ def predict(
     from seranet.predict import predict as run_prediction
 
     if batch_size is not None and batch_size < 1:
-        raise _fail(f"--batch-size must be >= 1; got {batch_size}")
+        raise fail(f"--batch-size must be >= 1; got {batch_size}")
     if eval_seed is not None and eval_seed < 0:
-        raise _fail(f"--eval-seed must be >= 0; got {eval_seed}")
+        raise fail(f"--eval-seed must be >= 0; got {eval_seed}")
     result = _call(
         lambda: run_prediction(
             run,
@@ -407,18 +379,5 @@ def export(
 
 
 def main() -> None:
-    """Entry point of the ``seranet`` console script.
-
-    Usage errors (unknown or missing options, bad values) print one line instead of click's
-    usage box, so every bad input ends the same way: ``error: ...`` and a non-zero exit.
-    """
-    try:
-        code = app(standalone_mode=False)
-    except typer.TyperException as error:  # click's usage errors, vendored by typer
-        if message := error.format_message():  # empty after no_args_is_help printed the help
-            line = f"error: {message} (see 'seranet --help')"
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
-        raise SystemExit(error.exit_code) from None
-    except typer.Abort:
-        raise SystemExit(130) from None
-    raise SystemExit(code if isinstance(code, int) else 0)
+    """Entry point of the ``seranet`` console script (conventions: :mod:`kspace.cli_conventions`)."""
+    run(app, "seranet")

@@ -496,7 +496,12 @@ class SliceDataset(Dataset[SliceSample]):
             )
         mask = np.asarray(self.mask(kspace.shape, seed=self.mask_seed(index)), dtype=bool)
         return make_sample(
-            kspace, labels, mask, self.subjects[i].subject, k, fully_sampled=not self.acquired
+            kspace,
+            labels,
+            mask,
+            subject=self.subjects[i].subject,
+            slice_index=k,
+            fully_sampled=not self.acquired,
         )
 
 
@@ -504,9 +509,9 @@ def make_sample(
     kspace: np.ndarray,
     labels: np.ndarray,
     mask: np.ndarray,
+    *,
     subject: str = "",
     slice_index: int = 0,
-    *,
     fully_sampled: bool = True,
 ) -> SliceSample:
     """Under-sample and normalise one k-space slice ``(H, W)``.

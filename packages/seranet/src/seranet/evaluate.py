@@ -223,7 +223,7 @@ def evaluate(
             for b, (subject, index) in enumerate(
                 zip(batch.subjects, batch.slice_indices, strict=True)
             ):
-                s = score_slice(pred[b], labels[b], _LABELS, spacing[subject])
+                s = score_slice(pred[b], labels[b], _LABELS, spacing=spacing[subject])
                 scores.append((subject, index, s))
             bar.advance(task, len(batch.subjects))
     dataset.close()

@@ -142,13 +142,18 @@ def export(
         # shapes and the batch are fixed at export: tracing freezes shape checks, as meant
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module="torch")
-        exported = _write(wrapped, inputs, names, format, tmp)
-        result = _check(exported, inputs, names, format, tmp, reference)
+        exported = _write(wrapped, inputs, names=names, fmt=format, path=tmp)
+        result = _check(exported, inputs, names=names, fmt=format, path=tmp, reference=reference)
     return ExportResult(out, format, names, *result)
 
 
 def _write(
-    wrapped: TensorModel, inputs: tuple[Tensor, ...], names: tuple[str, ...], fmt: str, path: Path
+    wrapped: TensorModel,
+    inputs: tuple[Tensor, ...],
+    *,
+    names: tuple[str, ...],
+    fmt: str,
+    path: Path,
 ) -> Any:
     if fmt == "torchscript":
         traced = torch.jit.trace(wrapped, inputs, check_trace=False)
@@ -176,6 +181,7 @@ def _write(
 def _check(
     exported: Any,
     inputs: tuple[Tensor, ...],
+    *,
     names: tuple[str, ...],
     fmt: str,
     path: Path,

@@ -148,6 +148,7 @@ def _distances(
     p: NDArray[Any],
     t: NDArray[Any],
     classes: tuple[int, ...],
+    *,
     spacings: Sequence[tuple[float, float]],
     percentiles: Sequence[float | None],
 ) -> dict[tuple[tuple[float, float], float | None], NDArray[np.float64]]:
@@ -182,6 +183,7 @@ def hausdorff(
     pred: ArrayLike,
     target: ArrayLike,
     labels: Iterable[int] = (1, 2, 3),
+    *,
     percentile: float | None = None,
     spacing: Sequence[float] = (1.0, 1.0),
 ) -> NDArray[np.float64]:
@@ -213,7 +215,9 @@ def hausdorff(
     p, t = _check_maps(pred, target)
     sp = _check_spacing(spacing)
     _check_percentile(percentile)
-    return _distances(p, t, _check_labels(labels), [sp], [percentile])[(sp, percentile)]
+    return _distances(p, t, _check_labels(labels), spacings=[sp], percentiles=[percentile])[
+        (sp, percentile)
+    ]
 
 
 def _check_percentile(percentile: float | None) -> None:
@@ -239,6 +243,7 @@ def score_slice(
     pred: ArrayLike,
     target: ArrayLike,
     labels: Iterable[int] = (1, 2, 3),
+    *,
     spacing: Sequence[float] = (1.0, 1.0),
 ) -> SliceScores:
     """Dice, HD and HD95 (pixels and mm) of one slice for each class.
@@ -250,7 +255,7 @@ def score_slice(
     classes = _check_labels(labels)
     mm = _check_spacing(spacing)
     px = (1.0, 1.0)
-    d = _distances(p, t, classes, [px] if mm == px else [px, mm], [None, 95])
+    d = _distances(p, t, classes, spacings=[px] if mm == px else [px, mm], percentiles=[None, 95])
     return SliceScores(
         dice=dice(p, t, classes),
         hd=d[(px, None)],
@@ -365,7 +370,7 @@ class SegmentationScores:
             if last is None:
                 raise ValueError("empty stack of slices")
             return last
-        s = score_slice(p, t, self.labels, self.spacing)
+        s = score_slice(p, t, self.labels, spacing=self.spacing)
         self.slices.append(s)
         return s
 

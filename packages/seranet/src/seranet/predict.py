@@ -78,7 +78,7 @@ def _holds_mask(path: Path) -> bool:
 
 
 def overlay(
-    image: np.ndarray, labels: np.ndarray, alpha: float = 0.45, zoom: int = 1
+    image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.45, zoom: int = 1
 ) -> np.ndarray:
     """An RGB uint8 picture of ``labels`` coloured over the grey ``image`` (both ``(H, W)``).
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import torch
 from torch import Tensor, nn
 
 __all__ = [
@@ -122,11 +121,6 @@ def unique_parameters(modules: Iterable[nn.Module | None]) -> list[nn.Parameter]
     return params
 
 
-def softmax_probabilities(logits: Tensor) -> Tensor:
-    """Class probabilities over the channel axis."""
-    return torch.softmax(logits, dim=1)
-
-
 def _require_model_input(module: nn.Module, args: tuple[Any, ...]) -> None:
     """A clear error for ``model(tensor)`` (the models take a :class:`ModelInput`)."""
     if args and not isinstance(args[0], ModelInput):
@@ -157,8 +151,16 @@ class SegmentationModel(nn.Module):
         raise NotImplementedError
 
     def _stage_modules(self, stage: str) -> list[nn.Module | None]:
-        """Modules whose parameters the optimiser trains in ``stage`` (already validated)."""
-        raise NotImplementedError
+        """Modules whose parameters the optimiser trains in ``stage`` (already validated).
+
+        The pre-training convention: ``recon-pretrain`` trains the reconstruction,
+        ``seg-pretrain`` the segmentation network, every other stage the whole model.
+        """
+        if stage == "recon-pretrain":
+            return [self.recon]
+        if stage == "seg-pretrain":
+            return [self.seg]
+        return [self]
 
     def stage_names(self) -> tuple[str, ...]:
         """Names of :meth:`stages`."""

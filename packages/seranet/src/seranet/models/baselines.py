@@ -22,7 +22,7 @@ class _ImageUNet(SegmentationModel):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.recon = None
-        self.seg = UNet(2, config.num_classes, config.width, config.depth)
+        self.seg = UNet(2, config.num_classes, width=config.width, depth=config.depth)
 
     def _image(self, inp: ModelInput) -> Tensor:
         raise NotImplementedError
@@ -60,20 +60,26 @@ class ZeroFilling(_ImageUNet):
         return inp.zero_filled
 
 
-class TwoStep(SegmentationModel):
-    """Reconstruction trained with MSE to the fully-sampled image, frozen, then a UNet on its output.
-
-    Stages: ``recon-pretrain`` (MSE, reconstruction parameters), ``train`` (cross-entropy,
-    UNet parameters only; the reconstruction runs without gradients).
-    """
+class _ReconstructThenSegment(SegmentationModel):
+    """The config's reconstruction module (``recon``) followed by its UNet (``seg``)."""
 
     recon: ReconstructionModule
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         c = config
-        self.recon = ReconstructionModule(c.recon_blocks, c.recon_type, c.recon_width, c.soft_dc)
-        self.seg = UNet(2, c.num_classes, c.width, c.depth)
+        self.recon = ReconstructionModule(
+            c.recon_blocks, c.recon_type, width=c.recon_width, soft_dc=c.soft_dc
+        )
+        self.seg = UNet(2, c.num_classes, width=c.width, depth=c.depth)
+
+
+class TwoStep(_ReconstructThenSegment):
+    """Reconstruction trained with MSE to the fully-sampled image, frozen, then a UNet on its output.
+
+    Stages: ``recon-pretrain`` (MSE, reconstruction parameters), ``train`` (cross-entropy,
+    UNet parameters only; the reconstruction runs without gradients).
+    """
 
     def stages(self) -> tuple[Stage, ...]:
         """[recon-pretrain, train]."""
@@ -96,23 +102,12 @@ class TwoStep(SegmentationModel):
         return _seg_output(self.seg(x), x)
 
 
-class Joint(SegmentationModel):
+class Joint(_ReconstructThenSegment):
     """Reconstruction followed by a UNet, trained end to end with the segmentation loss only."""
-
-    recon: ReconstructionModule
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__(config)
-        c = config
-        self.recon = ReconstructionModule(c.recon_blocks, c.recon_type, c.recon_width, c.soft_dc)
-        self.seg = UNet(2, c.num_classes, c.width, c.depth)
 
     def stages(self) -> tuple[Stage, ...]:
         """[train]: cross-entropy, everything."""
         return (Stage("train", seg_weight=1.0, recon_weight=0.0),)
-
-    def _stage_modules(self, stage: str) -> list[nn.Module | None]:
-        return [self]
 
     def forward(self, inp: ModelInput, stage: str | None = None) -> ModelOutput:
         """Reconstruct, then segment (gradients flow into the reconstruction)."""

@@ -60,7 +60,7 @@ class RegA(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int = 2, width: int = 32, out_channels: int = 2, layers: int = 5
+        self, in_channels: int = 2, width: int = 32, out_channels: int = 2, *, layers: int = 5
     ) -> None:
         super().__init__()
         _check_channels(in_channels, out_channels)
@@ -150,7 +150,9 @@ class RegB(nn.Module):
         return self.decode(self.encode(x), x)
 
 
-def make_reg(kind: str, in_channels: int = 2, width: int = 32, out_channels: int = 2) -> nn.Module:
+def make_reg(
+    kind: str, *, in_channels: int = 2, width: int = 32, out_channels: int = 2
+) -> nn.Module:
     """A Reg block of type ``"A"`` or ``"B"``."""
     if kind == "A":
         return RegA(in_channels, width, out_channels)

@@ -58,13 +58,14 @@ class ReconstructionModule(nn.Module):
     """
 
     def __init__(
-        self, cascades: int = 3, reg_type: str = "A", width: int = 32, soft_dc: bool = True
+        self, cascades: int = 3, reg_type: str = "A", *, width: int = 32, soft_dc: bool = True
     ) -> None:
         super().__init__()
         if cascades < 1:
             raise ValueError(f"cascades must be >= 1; got {cascades}")
         self.cascades = nn.ModuleList(
-            Cascade(make_reg(reg_type, 2, width), soft_dc) for _ in range(cascades)
+            Cascade(make_reg(reg_type, in_channels=2, width=width), soft_dc)
+            for _ in range(cascades)
         )
 
     def intermediates(self, inp: ModelInput) -> list[Tensor]:

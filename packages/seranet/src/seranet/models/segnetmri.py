@@ -62,7 +62,9 @@ class SegNetMRI(SegmentationModel):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         c = config
-        self.recon = ReconstructionModule(c.recon_blocks, "B", c.recon_width, c.soft_dc)
+        self.recon = ReconstructionModule(
+            c.recon_blocks, "B", width=c.recon_width, soft_dc=c.soft_dc
+        )
         first = _reg_b(self.recon.cascades[0])
         self.seg = SegNetMRIHead(first.feature_channels, c.recon_blocks, c.num_classes)
 
@@ -73,13 +75,6 @@ class SegNetMRI(SegmentationModel):
             Stage("seg-pretrain", seg_weight=1.0, recon_weight=0.0),
             Stage("finetune", seg_weight=1.0, recon_weight=1.0),
         )
-
-    def _stage_modules(self, stage: str) -> list[nn.Module | None]:
-        if stage == "recon-pretrain":
-            return [self.recon]
-        if stage == "seg-pretrain":
-            return [self.seg]
-        return [self]
 
     def _cascade(self, inp: ModelInput) -> tuple[list[Tensor], list[list[Tensor]]]:
         x = inp.zero_filled

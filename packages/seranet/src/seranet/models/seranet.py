@@ -59,10 +59,13 @@ class SERANet(SegmentationModel):
         self.recurrences = recurrences
         self.pretrained = pretrained
         c = config
-        self.recon = ReconstructionModule(c.recon_blocks, c.recon_type, c.recon_width, c.soft_dc)
-        self.seg = UNetConvLSTM(2, c.num_classes, c.width, c.depth)
+        self.recon = ReconstructionModule(
+            c.recon_blocks, c.recon_type, width=c.recon_width, soft_dc=c.soft_dc
+        )
+        self.seg = UNetConvLSTM(2, c.num_classes, width=c.width, depth=c.depth)
         self.att_regs = nn.ModuleList(
-            make_reg(c.recon_type, 2 * c.num_classes, c.recon_width) for _ in range(recurrences)
+            make_reg(c.recon_type, in_channels=2 * c.num_classes, width=c.recon_width)
+            for _ in range(recurrences)
         )
         self.att_dcs = nn.ModuleList(DataConsistency(soft=c.soft_dc) for _ in range(recurrences))
 
@@ -75,13 +78,6 @@ class SERANet(SegmentationModel):
                 Stage("finetune", seg_weight=1.0, recon_weight=0.0),
             )
         return (Stage("train", seg_weight=1.0, recon_weight=0.0),)
-
-    def _stage_modules(self, stage: str) -> list[nn.Module | None]:
-        if stage == "recon-pretrain":
-            return [self.recon]
-        if stage == "seg-pretrain":
-            return [self.seg]
-        return [self]
 
     def forward(self, inp: ModelInput, stage: str | None = None) -> ModelOutput:
         """Run as in ``stage`` (None: inference, the full recurrent pass)."""

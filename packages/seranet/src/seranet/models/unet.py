@@ -107,7 +107,7 @@ class UNet(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int = 2, num_classes: int = 4, width: int = 16, depth: int = 4
+        self, in_channels: int = 2, num_classes: int = 4, *, width: int = 16, depth: int = 4
     ) -> None:
         super().__init__()
         self.depth = depth
@@ -134,7 +134,7 @@ class UNetConvLSTM(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int = 2, num_classes: int = 4, width: int = 16, depth: int = 4
+        self, in_channels: int = 2, num_classes: int = 4, *, width: int = 16, depth: int = 4
     ) -> None:
         super().__init__()
         self.depth = depth

@@ -173,10 +173,6 @@ class TrainConfig:
             raise ValueError(f"unknown training config field(s): {', '.join(sorted(unknown))}")
         return cls(**values)
 
-    def with_data_dir(self, data_dir: str | os.PathLike[str]) -> TrainConfig:
-        """The same config reading another directory."""
-        return dataclasses.replace(self, data_dir=str(data_dir))
-
 
 def build_mask(config: TrainConfig, width: int) -> MaskFunc:
     """The under-sampling mask of ``config`` for images ``width`` columns wide.

@@ -384,7 +384,13 @@ class _Runner:
             write_curves(self.history, self.paths.curves, self.config.model.name)
             self._plotted = now
         if self.tensorboard is not None:
-            self.tensorboard.log(record, len(self.history), self.model, self.val_ds, self.device)
+            self.tensorboard.log(
+                record,
+                step=len(self.history),
+                model=self.model,
+                val_ds=self.val_ds,
+                device=self.device,
+            )
 
     def _rewrite_metrics(self) -> None:
         lines = [

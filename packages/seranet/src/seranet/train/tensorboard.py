@@ -42,6 +42,7 @@ class TensorBoardLog:
     def log(
         self,
         record: Any,
+        *,
         step: int,
         model: torch.nn.Module,
         val_ds: SliceDataset,
@@ -65,12 +66,13 @@ class TensorBoardLog:
             if value is not None and np.isfinite(value):
                 w.add_scalar(f"{tag}/val_dice_{name}", value, step)
         if record.val_dice is not None:
-            self._overlays(tag, step, model, val_ds, device)
+            self._overlays(tag, step=step, model=model, val_ds=val_ds, device=device)
         w.flush()
 
     def _overlays(
         self,
         tag: str,
+        *,
         step: int,
         model: torch.nn.Module,
         val_ds: SliceDataset,

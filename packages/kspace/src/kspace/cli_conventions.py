@@ -1,0 +1,74 @@
+"""The conventions every command line of the toolkit follows (``mrsim``, ``seranet``, ``bench``).
+
+- ``-h`` and ``--help`` on every command, ``--version`` on the program;
+- a bad input ends with one line ``error: ...`` on stderr, never a traceback: exit code 2 for
+  usage errors and bad input, 1 for a run that failed (:func:`fail`);
+- usage errors from the parser (unknown or missing options, unparsable values) end the same
+  way, pointing to ``--help``; Ctrl-C exits 130 (:func:`run`).
+
+Needs ``typer`` (the ``cli`` extra); the numeric modules of kspace never import this one.
+"""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["RUN_FAILED", "USAGE_ERROR", "fail", "make_app", "run"]
+
+USAGE_ERROR = 2
+"""Exit code of bad input (options, files, values)."""
+
+RUN_FAILED = 1
+"""Exit code of a run that started and failed (NaN loss, folder in use, full disk)."""
+
+
+def make_app(name: str, version: str, help: str) -> typer.Typer:
+    """A typer application named ``name`` with the shared settings and ``--version``."""
+    app = typer.Typer(
+        name=name,
+        help=help,
+        rich_markup_mode="rich",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    def print_version(value: bool) -> None:
+        if value:
+            typer.echo(f"{name} {version}")
+            raise typer.Exit()
+
+    @app.callback(help=help)
+    def root(
+        version: bool = typer.Option(
+            False,
+            "--version",
+            callback=print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ) -> None:
+        pass
+
+    return app
+
+
+def fail(message: object, code: int = USAGE_ERROR) -> typer.Exit:
+    """Print ``error: <message>`` as one line on stderr; return the ``typer.Exit`` to raise."""
+    line = " ".join(str(message).split()) or "unknown error"
+    typer.echo(f"error: {line}", err=True)
+    return typer.Exit(code=code)
+
+
+def run(app: typer.Typer, name: str) -> None:
+    """Run ``app`` as the ``name`` console script and exit with its code."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:  # click's usage errors, vendored by typer
+        if message := error.format_message():  # empty after no_args_is_help printed the help
+            typer.echo(f"error: {' '.join(message.split())} (see '{name} --help')", err=True)
+        raise SystemExit(error.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -1,0 +1,80 @@
+"""The command-line conventions the three programs share, on a small application."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+
+from kspace.cli_conventions import RUN_FAILED, USAGE_ERROR, fail, make_app, run
+
+app = make_app("demo", "1.2.3", "A program made with the shared conventions.")
+
+
+@app.command()
+def greet(
+    name: str = typer.Option(..., "--name", help="Who."),
+    crash: bool = typer.Option(False, "--crash", help="Fail as a run does."),
+) -> None:
+    """Greet, or fail in one line."""
+    if not name:
+        raise fail("--name must not be empty;\n  give one")
+    if crash:
+        raise fail("the run failed", RUN_FAILED)
+    typer.echo(f"hello {name}")
+
+
+def _run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[object, str, str]:
+    monkeypatch.setattr("sys.argv", ["demo", *argv])
+    with pytest.raises(SystemExit) as info:
+        run(app, "demo")
+    captured = capsys.readouterr()
+    return info.value.code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "err"),
+    [
+        (("greet", "--no-such-option"), USAGE_ERROR, "No such option: --no-such-option"),
+        (("no-such-command",), USAGE_ERROR, "No such command"),
+        (("greet",), USAGE_ERROR, "Missing option '--name'"),
+        (("greet", "--name", ""), USAGE_ERROR, "--name must not be empty; give one"),
+        (("greet", "--name", "x", "--crash"), RUN_FAILED, "the run failed"),
+    ],
+)
+def test_errors_are_one_line_with_their_exit_code(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    code: int,
+    err: str,
+) -> None:
+    got_code, out, got_err = _run(monkeypatch, capsys, *argv)
+    assert got_code == code
+    assert got_err.startswith("error: ")
+    assert err in got_err
+    assert len(got_err.splitlines()) == 1
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "out"),
+    [(("--version",), "demo 1.2.3\n"), (("-h",), "Usage"), (("greet", "-h"), "--name")],
+)
+def test_version_and_h_exit_zero(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    out: str,
+) -> None:
+    code, got, err = _run(monkeypatch, capsys, *argv)
+    assert code == 0
+    assert out in got
+    assert err == ""
+
+
+def test_success_exits_zero(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(monkeypatch, capsys, "greet", "--name", "x")[:2] == (0, "hello x\n")
