@@ -371,3 +371,30 @@ def test_interrupted_training_says_how_to_resume(
     assert result.stderr.strip().startswith(
         "interrupted; continue with the same command and --resume"
     )
+
+
+def test_one_subject_is_enough_for_split_all_and_predict(
+    finished_run: Path, dataset_dir: Path, tmp_path: Path
+) -> None:
+    from seranet.evaluate import evaluate
+    from seranet.predict import predict
+
+    subject = sorted(dataset_dir.glob("*.h5"))[0]
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / subject.name).symlink_to(subject)
+    every = evaluate(finished_run, dataset_dir, split="all", device="cpu", progress=False)
+    for source in (alone, subject):
+        one = evaluate(finished_run, source, split="all", device="cpu", progress=False)
+        assert one.subjects == (subject.stem,)
+        # the same slices as in the whole directory, scored on the same inputs
+        here = {(s, k): v.dice for s, k, v in every.slices if s == subject.stem}
+        assert len(here) == one.n_slices
+        for s, k, v in one.slices:
+            np.testing.assert_array_equal(v.dice, here[(s, k)])
+    result = predict(finished_run, alone, tmp_path / "p.h5", device="cpu", progress=False)
+    assert result.slices == one.n_slices
+    with pytest.raises(ValueError, match="has no test split; use --split all"):
+        evaluate(finished_run, subject, split="test", device="cpu", progress=False)
+    with pytest.raises(ValueError, match=r"holds 5 subjects; give one file"):
+        predict(finished_run, dataset_dir, tmp_path / "q.h5", device="cpu", progress=False)

@@ -256,7 +256,12 @@ def train(
 def evaluate(
     run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
     data: Annotated[
-        Path | None, typer.Option("--data", help="Dataset directory (default: the run's).")
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Dataset directory (default: the run's); with --split all any number of "
+            "subjects, or one subject file.",
+        ),
     ] = None,
     split: Annotated[str, typer.Option("--split", help="train, val, test or all.")] = "test",
     out: Annotated[Path | None, typer.Option("--out", help="JSON file for the metrics.")] = None,
@@ -301,7 +306,12 @@ def evaluate(
 @app.command()
 def predict(
     run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
-    input: Annotated[Path, typer.Option("--input", help="Subject HDF5 file (labels optional).")],
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input", help="Subject HDF5 file, or a directory holding one (labels optional)."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output HDF5 file.")],
     mask: Annotated[
         Path | None,

@@ -315,6 +315,35 @@ def find_subjects(data_dir: str | os.PathLike[str]) -> list[Path]:
     return files
 
 
+def single_subject(path: str | os.PathLike[str]) -> Path:
+    """The subject file ``path`` names: the file itself, or the only ``*.h5`` of a directory.
+
+    Raises
+    ------
+    DataError
+        When ``path`` does not exist, or is a directory holding no subject or several.
+    """
+    root = Path(path)
+    if root.is_file():
+        return root
+    if not root.exists():
+        raise DataError(f"input {str(root)!r} does not exist")
+    files = find_subjects(root)
+    if len(files) > 1:
+        raise DataError(
+            f"directory {str(root)!r} holds {len(files)} subjects; give one file "
+            f"(e.g. {str(files[0])!r})"
+        )
+    return files[0]
+
+
+def subject_files(path: str | os.PathLike[str]) -> list[Path]:
+    """Every subject ``path`` names: a subject file, or the ``*.h5`` files of a directory
+    (any number from one; no split is made)."""
+    root = Path(path)
+    return [root] if root.is_file() else find_subjects(root)
+
+
 def split_subjects(
     data_dir: str | os.PathLike[str], split: SplitConfig | None = None
 ) -> dict[str, list[Path]]:

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 from seranet import __version__
 from seranet._display import progress_bar
 from seranet._files import atomic_write_text
-from seranet.data import SPLITS, Batch, SliceDataset, collate, split_subjects
+from seranet.data import SPLITS, Batch, SliceDataset, collate, split_subjects, subject_files
 from seranet.inputs import evaluation_dataset, inputs_digest
 from seranet.metrics import ScoreSummary, SliceScores, score_slice, summarize
 from seranet.models import ModelOutput, SegmentationModel
@@ -181,9 +181,11 @@ def evaluate(
     run_dir
         A complete run (``model.pt`` present).
     data_dir
-        Dataset directory (default: the run's own ``data_dir``).
+        Dataset directory (default: the run's own ``data_dir``); with ``split="all"`` also a
+        directory of any number of subjects, or one subject file.
     split
-        One of :data:`EVAL_SPLITS`, recomputed from the run's split settings.
+        One of :data:`EVAL_SPLITS`: ``train``, ``val`` or ``test`` recomputed from the run's
+        split settings, or ``all`` (every subject of ``data_dir``, no split made).
     out
         Optional JSON file to write (atomically) with :meth:`EvaluationResult.to_dict`.
     device, batch_size
@@ -201,8 +203,11 @@ def evaluate(
     config: TrainConfig = run.config
     data = Path(data_dir) if data_dir is not None else Path(config.data_dir)
     if split == "all":
-        groups = split_subjects(data, config.split)
-        files = sorted(p for g in groups.values() for p in g)
+        files = subject_files(data)
+    elif data.is_file():
+        raise ValueError(
+            f"{str(data)!r} is one subject file, which has no {split} split; use --split all"
+        )
     else:
         files = split_subjects(data, config.split)[split]
     dataset = evaluation_dataset(files, config, eval_seed=eval_seed)

@@ -39,7 +39,7 @@ from rich.console import Console
 from seranet import __version__
 from seranet._display import progress_bar
 from seranet._files import atomic_path
-from seranet.data import inspect_subject
+from seranet.data import inspect_subject, single_subject
 from seranet.evaluate import check_image_shape, iterate_predictions
 from seranet.inputs import acquisition_dataset, evaluation_dataset, mask_warning, read_mask
 from seranet.train.distributed import resolve_device
@@ -121,7 +121,8 @@ def predict(
     progress: bool = True,
     console: Console | None = None,
 ) -> Prediction:
-    """Segment every slice of ``input_path`` with the finished run ``run_dir``.
+    """Segment every slice of ``input_path`` (a subject file, or a directory holding one)
+    with the finished run ``run_dir``.
 
     An under-sampled acquisition (k-space zero off the sampled lines) is segmented as it is,
     with its own mask: the ``mask`` dataset of the input file (fastMRI's convention, ``(W,)``
@@ -140,6 +141,7 @@ def predict(
         raise ValueError(
             f"probabilities_dtype must be one of {', '.join(_PROBABILITY_DTYPES)}; got {probabilities_dtype!r}"
         )
+    input_path = single_subject(input_path)
     out = Path(out)
     if out.suffix not in (".h5", ".hdf5"):
         raise ValueError(f"output {str(out)!r} must end in .h5 or .hdf5")
