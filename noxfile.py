@@ -63,6 +63,11 @@ def tests(session: nox.Session, package: str) -> None:
         _install_torch(session)
     session.install(*_group("test"), *_editable(*SIBLINGS[package], package, torch=torch))
     session.run("pytest", f"packages/{package}/tests", *session.posargs)
+    if package == "seranet":
+        # seranet works without mrsim (above: its simulated-source tests skip); with the
+        # 'simulate' extra the simulated source is tested too.
+        session.install(*_editable("mrsim"))
+        session.run("pytest", "packages/seranet/tests/test_simulated.py", *session.posargs)
 
 
 @nox.session

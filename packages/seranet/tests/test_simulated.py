@@ -1,0 +1,137 @@
+"""The on-the-fly simulated source against independent references: box-averaged labels for an
+undeformed slab, mrsim's own engine for the image, seeds that fix every sample."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader, SequentialSampler
+
+mrsim = pytest.importorskip("mrsim", reason="the nox seranet session runs this file with mrsim")
+
+from seranet.data import collate  # noqa: E402
+from seranet.models import ModelConfig  # noqa: E402
+from seranet.simulated import (  # noqa: E402
+    HeadPool,
+    Randomisation,
+    SimulatedSlices,
+    SimulationConfig,
+    acquire,
+    slab_fractions,
+)
+from seranet.train import TrainConfig, build_mask  # noqa: E402
+
+STILL = Randomisation(
+    rotation_deg=0, tilt_deg=0, shift_mm=0, scale=0, elastic_mm=0, noise=(0.0, 0.0)
+)
+
+
+@pytest.fixture(scope="module")
+def head() -> np.ndarray:
+    """One procedural head's 1 mm label volume (180 x 216 x 180)."""
+    return HeadPool(procedural=1).load()[0]
+
+
+@pytest.fixture(scope="module")
+def source(head: np.ndarray, tmp_path_factory: pytest.TempPathFactory) -> SimulatedSlices:
+    config = TrainConfig(tmp_path_factory.mktemp("d"), ModelConfig("joint"), center_lines=8)
+    ds = SimulatedSlices(
+        HeadPool(procedural=1), SimulationConfig(12), build_mask(config, 90), seed=3
+    )
+    ds._heads = [head]  # the pool, loaded once for the module
+    return ds
+
+
+def test_undeformed_slab_is_the_box_average_of_the_labels(head: np.ndarray) -> None:
+    config = SimulationConfig(1, resolution_mm=2.0, randomisation=STILL)
+    # centre plane 0.5 mm above the centre (89.5 + 0.5 = voxel 90): planes 89, 90, 91
+    got = slab_fractions(head, config, np.random.default_rng(0), centre_z_mm=0.5)
+    onehot = np.eye(12)[head[89:92]]  # (3, 216, 180, 12)
+    expected = onehot.reshape(3, 108, 2, 90, 2, 12).mean(axis=(0, 2, 4)).transpose(2, 0, 1)
+    np.testing.assert_allclose(got, expected, atol=1e-7)
+    np.testing.assert_allclose(got.sum(axis=0), 1.0, atol=1e-6)
+
+
+def test_image_is_mrsims_and_labels_are_the_largest_fraction(source: SimulatedSlices) -> None:
+    rng = np.random.default_rng(5)
+    fractions = slab_fractions(source.heads()[0], source.config, rng, centre_z_mm=10.0)
+    protocol = np.random.default_rng(6)
+    got = acquire(fractions, STILL, protocol=protocol, noise=np.random.SeedSequence(1))
+    again = np.random.default_rng(6)
+    te, tr = again.uniform(*STILL.te_ms), again.uniform(*STILL.tr_ms)
+    lo, hi = np.log(STILL.bandwidth_hz)
+    spin_echo = mrsim.SpinEcho(
+        te_ms=te,
+        tr_ms=tr,
+        jitter=0.0,
+        bandwidth_hz=float(np.exp(again.uniform(lo, hi))),
+        field_t=float(again.choice(STILL.fields_t)),
+        b0_ppm=again.uniform(*STILL.b0_ppm),
+        noise_level=again.uniform(*STILL.noise),
+    )
+    b0 = mrsim.b0_field_map((1, 108, 90), spin_echo.b0_ppm, again)[0]
+    expected = mrsim.get_engine("fast")(fractions, te, tr, spin_echo, b0_ppm=b0)[0]
+    np.testing.assert_allclose(got, expected.astype(np.complex64), rtol=1e-6, atol=1e-6)
+
+
+def test_samples_are_fixed_by_seed_epoch_and_index(source: SimulatedSlices) -> None:
+    source.set_epoch(0)
+    a, b = source[4], source[4]
+    assert torch.equal(a.zero_filled, b.zero_filled)
+    assert torch.equal(a.labels, b.labels)
+    assert not torch.equal(source[5].labels, a.labels)
+    source.set_epoch(1)
+    assert not torch.equal(source[4].zero_filled, a.zero_filled)
+    source.set_epoch(0)
+    sample = source[4]
+    assert sample.labels.dtype == torch.int64
+    assert int(sample.labels.max()) <= 3
+    assert sample.labels.shape == (108, 90)
+    assert sample.zero_filled.shape == (2, 108, 90)
+    # the mask is applied: the zero-filled k-space is zero off the sampled lines
+    off = ~sample.mask.bool().expand(108, 90)
+    assert bool(off.any())
+    assert torch.all(sample.measured[off] == 0)
+
+
+def test_workers_give_the_same_batches_and_reload_the_pool(source: SimulatedSlices) -> None:
+    state = pickle.loads(pickle.dumps(source))
+    assert state._heads is None  # each worker loads its own heads
+    source.set_epoch(2)
+
+    def batches(workers: int) -> list[torch.Tensor]:
+        loader = DataLoader(
+            source, batch_size=4, sampler=SequentialSampler(source), num_workers=workers,
+            collate_fn=collate, multiprocessing_context=source.worker_context if workers else None,
+        )  # fmt: skip
+        return [b.inputs.zero_filled for b in loader]
+
+    alone, pooled = batches(0), batches(2)
+    assert len(alone) == 3
+    for x, y in zip(alone, pooled, strict=True):
+        assert torch.equal(x, y)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"te_ms": (60.0, 3000.0)}, "every TE must be below every TR"),
+        ({"fields_t": (7.0,)}, "fields_t must be 1.5 and/or 3"),
+        ({"noise": (0.2, 0.1)}, "noise must be a range"),
+        ({"scale": 1.5}, "scale must be below 1"),
+    ],
+)
+def test_bad_ranges_are_refused(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Randomisation(**kwargs)  # type: ignore[arg-type]
+
+
+def test_empty_pool_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="the head pool is empty"):
+        HeadPool()
+    with pytest.raises(ValueError, match="need brainweb_dir"):
+        HeadPool(brainweb_subjects=("subject04",))
