@@ -135,3 +135,108 @@ def test_empty_pool_is_refused(tmp_path: Path) -> None:
         HeadPool()
     with pytest.raises(ValueError, match="need brainweb_dir"):
         HeadPool(brainweb_subjects=("subject04",))
+
+
+@pytest.fixture(scope="module")
+def mrsim_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Five procedural subjects at 6 mm (36 x 30), four slices each, as mrsim writes them."""
+    out = tmp_path_factory.mktemp("mrsim-data")
+    mrsim.simulate_dataset(
+        mrsim.DatasetConfig(out, subjects="5", n_slices=4, resolution_mm=6.0, workers=1)
+    )
+    return out
+
+
+def _tiny_simulated(data: Path, **overrides: object) -> TrainConfig:
+    from seranet.data import SplitConfig
+    from seranet.train.config import SimulatedSource
+
+    settings: dict[str, object] = {
+        "model": ModelConfig(
+            "joint", recon_type="B", width=4, depth=2, recon_width=4, recon_blocks=1
+        ),
+        "epochs": 3,
+        "batch_size": 4,
+        "lr": 1e-3,
+        "lr_step": 1,
+        "center_lines": 4,
+        "device": "cpu",
+        "split": SplitConfig(3, 1, 1),
+        "simulated": SimulatedSource(procedural_heads=1, samples_per_epoch=8),
+    }
+    settings.update(overrides)
+    return TrainConfig(data, **settings)  # type: ignore[arg-type]
+
+
+def test_training_on_the_simulated_source_resumes_bit_for_bit(
+    mrsim_data: Path, tmp_path: Path
+) -> None:
+    from seranet.train import EpochRecord, train
+
+    config = _tiny_simulated(mrsim_data)
+    full = train(config, tmp_path / "full", progress=False)
+    assert full.stages[0].epochs == 3
+    records = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+    assert len(records) == 3
+
+    class Stop(Exception):
+        pass
+
+    def stop(record: EpochRecord) -> None:
+        if record.epoch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(config, tmp_path / "cut", progress=False, on_epoch_end=stop)
+    train(config, tmp_path / "cut", resume=True, progress=False)
+    a = torch.load(tmp_path / "full" / "model.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "cut" / "model.pt", weights_only=True)["model"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    # the source is part of the run's identity, and differs from the file source's run
+    files = train(_tiny_simulated(mrsim_data, simulated=None), tmp_path / "files", progress=False)
+    c = torch.load(tmp_path / "files" / "model.pt", weights_only=True)["model"]
+    assert any(not torch.equal(a[k], c[k]) for k in a)
+    assert files.val_inputs == full.val_inputs  # validated on the same file inputs
+
+
+def test_train_command_takes_the_simulated_source(
+    mrsim_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from seranet.cli import app
+
+    base = [
+        "train", "--data", str(mrsim_data), "--model", "zero-filling", "--width", "4",
+        "--depth", "2", "--epochs", "1", "--batch-size", "4", "--center-lines", "4",
+        "--split", "3/1/1", "--device", "cpu", "--quiet",
+    ]  # fmt: skip
+    monkeypatch.delenv("BRAINWEB_DIR", raising=False)
+    runner = CliRunner()
+    out = tmp_path / "run"
+    done = runner.invoke(
+        app,
+        [*base, "--out", str(out), "--source", "simulated", "--procedural-heads", "1",
+         "--samples-per-epoch", "4", "--randomise", "te_ms=70:90", "--randomise", "fields_t=3"],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    stored = json.loads((out / "config.json").read_text())["simulated"]
+    assert stored["randomisation"]["te_ms"] == [70.0, 90.0]
+    assert stored["randomisation"]["fields_t"] == [3.0]
+    assert stored["procedural_heads"] == 1
+    for extra, message in [
+        (["--source", "simulated", "--procedural-heads", "1", "--randomise", "te=1"],
+         "--randomise takes NAME=VALUE"),
+        (["--source", "simulated", "--procedural-heads", "1", "--randomise", "te_ms=a:b"],
+         "not a number or LOW:HIGH range"),
+        (["--source", "simulated"], "needs a BrainWeb folder or procedural heads"),
+        (["--procedural-heads", "2"], "need --source simulated"),
+        (["--source", "web"], "--source must be files or simulated"),
+    ]:  # fmt: skip
+        bad = runner.invoke(app, [*base, "--out", str(tmp_path / "bad"), *extra])
+        assert bad.exit_code == 2, bad.output
+        assert message in bad.output
+        assert len(bad.output.strip().splitlines()) == 1

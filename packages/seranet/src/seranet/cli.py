@@ -9,11 +9,12 @@ folder in use, full disk); see :mod:`kspace.cli_conventions`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +22,9 @@ from rich.table import Table
 
 from kspace.cli_conventions import RUN_FAILED, fail, make_app, run
 from seranet import __version__
+
+if TYPE_CHECKING:
+    from seranet.train.config import SimulatedSource
 
 __all__ = ["app", "main"]
 
@@ -60,6 +64,50 @@ def _call(fn: Callable[[], T]) -> T:
 
 def _is_main_rank() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def _simulated_source(
+    source: str,
+    brainweb_dir: Path | None,
+    procedural_heads: int,
+    samples_per_epoch: int | None,
+    randomise: list[str],
+) -> SimulatedSource | None:
+    """--source and its options as a TrainConfig.simulated (None for the files)."""
+    from seranet.simulated import Randomisation
+    from seranet.train.config import SimulatedSource
+
+    if source not in ("files", "simulated"):
+        raise ValueError(f"--source must be files or simulated; got {source!r}")
+    if source == "files":
+        if procedural_heads or samples_per_epoch is not None or randomise:
+            raise ValueError("--procedural-heads, --samples-per-epoch and --randomise need "
+                             "--source simulated")  # fmt: skip
+        return None
+    ranges: dict[str, object] = {}
+    fields = {f.name: f.default for f in dataclasses.fields(Randomisation)}
+    for item in randomise:
+        name, _, value = item.partition("=")
+        if name not in fields or not value:
+            raise ValueError(
+                f"--randomise takes NAME=VALUE with NAME one of {', '.join(fields)}; got {item!r}"
+            )
+        try:
+            if name == "fields_t":
+                ranges[name] = tuple(float(v) for v in value.split(","))
+            elif isinstance(fields[name], tuple):
+                low, _, high = value.partition(":")
+                ranges[name] = (float(low), float(high or low))
+            else:
+                ranges[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--randomise {item!r}: not a number or LOW:HIGH range") from None
+    return SimulatedSource(
+        brainweb_dir=None if brainweb_dir is None else str(brainweb_dir),
+        procedural_heads=procedural_heads,
+        samples_per_epoch=samples_per_epoch,
+        randomisation=Randomisation(**ranges),  # type: ignore[arg-type]
+    )
 
 
 def _parse_split(text: str) -> tuple[int, int, int]:
@@ -175,6 +223,41 @@ def train(
             "--tensorboard", help="Log scalars and overlays to RUN/tensorboard (needs tensorboard)."
         ),
     ] = False,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="files (the training split's files) or simulated (samples simulated afresh "
+            "from randomised anatomy and protocol; needs seranet[simulate]).",
+        ),
+    ] = "files",
+    brainweb_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--brainweb-dir",
+            envvar="BRAINWEB_DIR",
+            help="--source simulated: BrainWeb models of the training split's subjects.",
+        ),
+    ] = None,
+    procedural_heads: Annotated[
+        int, typer.Option("--procedural-heads", help="--source simulated: procedural heads added.")
+    ] = 0,
+    samples_per_epoch: Annotated[
+        int | None,
+        typer.Option(
+            "--samples-per-epoch",
+            help="--source simulated: samples per epoch (default: the training files' slices).",
+        ),
+    ] = None,
+    randomise: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--randomise",
+            help="--source simulated: a range as NAME=VALUE, repeatable: rotation_deg=10, "
+            "tilt_deg, shift_mm, scale, elastic_mm, elastic_spacing_mm, fields_t=1.5,3, "
+            "te_ms=60:120, tr_ms, bandwidth_hz, b0_ppm, noise (seranet.simulated.Randomisation).",
+        ),
+    ] = None,
 ) -> None:
     """Train a model through all its stages; writes RUN/model.pt when done (and, as it goes,
     RUN/curves.png and RUN/metrics.csv)."""
@@ -214,6 +297,9 @@ def train(
             workers=workers,
             split=SplitConfig(n_train, n_val, n_test),
             amp=not no_amp,
+            simulated=_simulated_source(
+                source, brainweb_dir, procedural_heads, samples_per_epoch, randomise or []
+            ),
         )
 
     config = _call(build)

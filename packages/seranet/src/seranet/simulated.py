@@ -402,3 +402,14 @@ def acquire(
 def heads_of_split(files: Sequence[Path]) -> tuple[str, ...]:
     """The BrainWeb subject names of a split's files (``subject04.h5`` -> ``subject04``)."""
     return tuple(Path(f).stem for f in files if Path(f).stem.startswith("subject"))
+
+
+def file_geometry(path: str | Path) -> tuple[float, float]:
+    """``(resolution_mm, slice_thickness_mm)`` of an ``mrsim simulate`` file."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        try:
+            return float(f.attrs["resolution_mm"]), float(f.attrs["slice_thickness_mm"])
+        except KeyError as error:
+            raise DataError(f"{str(path)!r} does not record {error.args[0]}") from None

@@ -15,14 +15,17 @@ from kspace import MaskFunc, create_mask
 from kspace.masks import MASKS
 from seranet.data import SplitConfig
 from seranet.models import ModelConfig
+from seranet.simulated import Randomisation
 from seranet.train.schedule import LR_SCHEDULES, lr_factor
 
 __all__ = [
+    "ADDED_LATER",
     "DEVICES",
     "PRETRAIN_STAGES",
     "RESUME_IGNORED",
     "EpochRecord",
     "RunSummary",
+    "SimulatedSource",
     "StageSummary",
     "TrainConfig",
     "build_mask",
@@ -36,6 +39,48 @@ PRETRAIN_STAGES = ("recon-pretrain", "seg-pretrain")
 
 RESUME_IGNORED = ("device", "workers", "amp")
 """Fields that may differ between a run and its resumption (they do not change the result on CPU)."""
+
+ADDED_LATER: dict[str, Any] = {"simulated": None}
+"""Fields added after runs were first fingerprinted, with their defaults: left out of
+:meth:`TrainConfig.fingerprint` at the default, so those runs keep theirs."""
+
+
+@dataclass(frozen=True)
+class SimulatedSource:
+    """Train on samples simulated afresh (:mod:`seranet.simulated`) instead of the training
+    files; validation and test stay on the files. Needs the ``simulate`` extra (mrsim)."""
+
+    brainweb_dir: str | None = None
+    """Folder of the BrainWeb crisp models: the training split's subjects come from here."""
+    procedural_heads: int = 0
+    """Procedural heads added to the pool (never the ones a procedural test set uses)."""
+    samples_per_epoch: int | None = None
+    """Samples per epoch (None: as many as the training files hold slices)."""
+    supersample: int = 2
+    """Points per pixel along each in-plane axis (partial volume)."""
+    randomisation: Randomisation = field(default_factory=Randomisation)
+    """Ranges of anatomy and protocol."""
+
+    def __post_init__(self) -> None:
+        if self.brainweb_dir is not None:
+            object.__setattr__(self, "brainweb_dir", str(Path(self.brainweb_dir).resolve()))
+        if self.brainweb_dir is None and self.procedural_heads == 0:
+            raise ValueError("the simulated source needs a BrainWeb folder or procedural heads")
+        if self.procedural_heads < 0:
+            raise ValueError(f"procedural_heads must be >= 0; got {self.procedural_heads}")
+        if self.samples_per_epoch is not None and self.samples_per_epoch < 1:
+            raise ValueError(f"samples_per_epoch must be >= 1; got {self.samples_per_epoch}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimulatedSource:
+        """Rebuild what :func:`dataclasses.asdict` made (JSON lists back to tuples)."""
+        values = dict(data)
+        ranges: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in values.get("randomisation", {}).items()
+        }
+        values["randomisation"] = Randomisation(**ranges)
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -91,6 +136,8 @@ class TrainConfig:
     """Mixed precision on CUDA (bf16 when supported, else fp16 with a GradScaler); CPU runs fp32."""
     deterministic: bool = True
     """Use deterministic algorithms (bit-exact resume on CPU)."""
+    simulated: SimulatedSource | None = None
+    """Train on simulated samples instead of the training files (None: the files)."""
 
     def __post_init__(self) -> None:
         # accept any path-like; relative paths are resolved against the working directory now
@@ -152,6 +199,9 @@ class TrainConfig:
         """SHA-256 of the settings that decide the trained weights (all but
         :data:`RESUME_IGNORED`), as canonical JSON; checkpoints carry it."""
         settings = {k: v for k, v in self.to_dict().items() if k not in RESUME_IGNORED}
+        for name, default in ADDED_LATER.items():  # so that older runs keep their fingerprint
+            if settings.get(name) == default:
+                del settings[name]
         text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -167,6 +217,8 @@ class TrainConfig:
         values = dict(data)
         values["model"] = ModelConfig(**values["model"])
         values["split"] = SplitConfig(**values.get("split", {}))
+        if values.get("simulated") is not None:
+            values["simulated"] = SimulatedSource.from_dict(values["simulated"])
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - known
         if unknown:

@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Samp
 
 from kspace import mask_seed
 from seranet.data import SliceDataset, collate
+from seranet.simulated import SimulatedSlices
 from seranet.train import distributed as ddp
 from seranet.train.config import TrainConfig
 
@@ -36,9 +37,14 @@ def _worker_init(worker_id: int) -> None:
 
 
 def train_loader(
-    ds: SliceDataset, config: TrainConfig, info: ddp.DistInfo, *, stage_index: int, epoch: int
+    ds: SliceDataset | SimulatedSlices,
+    config: TrainConfig,
+    info: ddp.DistInfo,
+    *,
+    stage_index: int,
+    epoch: int,
 ) -> DataLoader[Any]:
-    """Shuffled batches of one epoch of one stage."""
+    """Shuffled batches of one epoch of one stage (workers started as the dataset asks)."""
     seed = _epoch_seed(config, stage_index, epoch)
     sampler: Sampler[int]
     if info.distributed:
@@ -59,6 +65,7 @@ def train_loader(
         worker_init_fn=_worker_init,
         generator=torch.Generator().manual_seed(seed ^ 0x5EED),
         persistent_workers=False,
+        multiprocessing_context=getattr(ds, "worker_context", None) if config.workers else None,
     )
 
 

@@ -45,6 +45,13 @@ from seranet.models import (
     optimise_for_training,
     parse_model_name,
 )
+from seranet.simulated import (
+    HeadPool,
+    SimulatedSlices,
+    SimulationConfig,
+    file_geometry,
+    heads_of_split,
+)
 from seranet.train import distributed as ddp
 from seranet.train.checkpoint import (
     CHECKPOINT_FORMAT,
@@ -57,7 +64,13 @@ from seranet.train.checkpoint import (
     load_weights,
     set_rng_state,
 )
-from seranet.train.config import EpochRecord, RunSummary, StageSummary, TrainConfig
+from seranet.train.config import (
+    EpochRecord,
+    RunSummary,
+    SimulatedSource,
+    StageSummary,
+    TrainConfig,
+)
 from seranet.train.curves import write_csv, write_curves
 from seranet.train.display import epoch_bar, epoch_line
 from seranet.train.distributed import resolve_device
@@ -130,7 +143,7 @@ class _Runner:
         setup: _Setup,
         *,
         model: SegmentationModel,
-        train_ds: SliceDataset,
+        train_ds: SliceDataset | SimulatedSlices,
         val_ds: SliceDataset,
     ) -> None:
         self.setup, self.config, self.paths = setup, setup.config, setup.paths
@@ -510,17 +523,20 @@ def train(
 
 def _open_data(
     config: TrainConfig, info: ddp.DistInfo, stack: contextlib.ExitStack
-) -> tuple[SliceDataset, SliceDataset]:
+) -> tuple[SliceDataset | SimulatedSlices, SliceDataset]:
     """The training and validation sets (closed by ``stack``), checked against each other, the
     mask and the model."""
     splits = split_subjects(config.data_dir, config.split)
     val_ds = stack.enter_context(contextlib.closing(evaluation_dataset(splits["val"], config)))
     mask = val_ds.mask
-    train_ds = stack.enter_context(
+    files = stack.enter_context(
         contextlib.closing(
             SliceDataset(splits["train"], mask, seed=config.seed, train=True, rank=info.rank)
         )
     )
+    train_ds: SliceDataset | SimulatedSlices = files
+    if config.simulated is not None:
+        train_ds = _simulated_source(config, config.simulated, files, splits["train"])
     if train_ds.shape != val_ds.shape:
         raise ValueError(
             f"training images {train_ds.shape} and validation images {val_ds.shape} differ"
@@ -530,10 +546,33 @@ def _open_data(
     return train_ds, val_ds
 
 
+def _simulated_source(
+    config: TrainConfig, settings: SimulatedSource, files: SliceDataset, paths: list[Path]
+) -> SimulatedSlices:
+    """The simulated training source in place of the training files: the same image geometry,
+    the training split's BrainWeb subjects (and procedural heads), as many samples per epoch
+    as the files hold slices unless told otherwise."""
+    resolution, thickness = file_geometry(paths[0])
+    subjects = heads_of_split(paths) if settings.brainweb_dir is not None else ()
+    pool = HeadPool(
+        Path(settings.brainweb_dir) if settings.brainweb_dir is not None else None,
+        subjects,
+        procedural=settings.procedural_heads,
+    )
+    simulation = SimulationConfig(
+        samples_per_epoch=settings.samples_per_epoch or len(files),
+        resolution_mm=resolution,
+        slice_thickness_mm=thickness,
+        supersample=settings.supersample,
+        randomisation=settings.randomisation,
+    )
+    return SimulatedSlices(pool, simulation, files.mask, seed=config.seed)
+
+
 def _train(
     setup: _Setup,
     *,
-    train_ds: SliceDataset,
+    train_ds: SliceDataset | SimulatedSlices,
     val_ds: SliceDataset,
     stack: contextlib.ExitStack,
     resume: bool,
