@@ -316,18 +316,16 @@ def find_subjects(data_dir: str | os.PathLike[str]) -> list[Path]:
 
 
 def single_subject(path: str | os.PathLike[str]) -> Path:
-    """The subject file ``path`` names: the file itself, or the only ``*.h5`` of a directory.
+    """The subject file ``path`` names: the only ``*.h5`` of a directory, or ``path`` itself.
 
     Raises
     ------
     DataError
-        When ``path`` does not exist, or is a directory holding no subject or several.
+        When ``path`` is a directory holding no subject or several.
     """
     root = Path(path)
-    if root.is_file():
-        return root
-    if not root.exists():
-        raise DataError(f"input {str(root)!r} does not exist")
+    if not root.is_dir():
+        return root  # a file, or nothing: the reader says which
     files = find_subjects(root)
     if len(files) > 1:
         raise DataError(
