@@ -240,3 +240,17 @@ def test_train_command_takes_the_simulated_source(
         assert bad.exit_code == 2, bad.output
         assert message in bad.output
         assert len(bad.output.strip().splitlines()) == 1
+
+
+def test_ranks_share_out_an_epoch_without_repeating_a_sample(source: SimulatedSlices) -> None:
+    from seranet.train import distributed as ddp
+    from seranet.train.loaders import train_loader
+
+    config = _tiny_simulated(Path("."), batch_size=2)
+    seen = []
+    for rank in (0, 1):
+        info = ddp.DistInfo(rank=rank, world_size=2, local_rank=rank)
+        loader = train_loader(source, config, info, stage_index=0, epoch=1)
+        seen.append([int(i) for batch in loader for i in batch.slice_indices])
+    assert not set(seen[0]) & set(seen[1])
+    assert sorted(seen[0] + seen[1]) == list(range(len(source)))
