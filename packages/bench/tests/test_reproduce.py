@@ -110,7 +110,7 @@ def test_seed_matched_compares_the_same_seeds_when_their_runs_are_at_hand(tmp_pa
     low_runs.append(run("two-step", 0))
     high_runs = [run("joint", 0), run("seranet-3", 0), run("two-step", 0)]
     _scored_run(tmp_path, "joint_B_k3_s0", 0.66)  # seranet-3's seed-0 run is gone
-    matched = seed_matched(low_rows, low_runs, high_runs, tmp_path)
+    matched = seed_matched(low_rows, low_runs=low_runs, high_runs=high_runs, low_runs_dir=tmp_path)
     assert [(r["method"], r["seeds"]) for r in matched] == [
         ("joint", 1),
         ("seranet-3", 3),
@@ -144,12 +144,12 @@ def test_bad_reproduce_input(tmp_path: Path, args: list[str], message: str) -> N
 @pytest.mark.skipif("BRAINWEB_DIR" not in os.environ, reason="BRAINWEB_DIR is not set")
 def test_simulate_brainweb_through_mrsim(tmp_path: Path) -> None:
     preset = SMOKE.replace(phantom="brainweb", subjects=1, slices=2)
-    files = simulate(preset, tmp_path, 0.2, os.environ["BRAINWEB_DIR"], progress=False)
+    files = simulate(preset, tmp_path, 0.2, brainweb_dir=os.environ["BRAINWEB_DIR"], progress=False)
     assert len(files) == 1
     with h5py.File(files[0]) as f:
         assert f["kspace"].shape == (2, 54, 45)  # 216 x 180 mm at 4 mm
         assert f.attrs["noise_level"] == pytest.approx(0.2)
-    again = simulate(preset, tmp_path, 0.2, os.environ["BRAINWEB_DIR"], progress=False)
+    again = simulate(preset, tmp_path, 0.2, brainweb_dir=os.environ["BRAINWEB_DIR"], progress=False)
     assert again == files
 
 

@@ -1,49 +1,43 @@
-"""Usage errors from the console-script entry point end in one line and a non-zero exit."""
+"""bench follows the shared command-line conventions (tested in kspace): one line and exit 2
+for bad input, --version, -h on every command."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from bench.cli import main
 
+COMMANDS = ("compare", "ablate-blocks", "convergence", "anchor", "attention", "figures",
+            "simulate", "reproduce", "demo", "presets")  # fmt: skip
+CASES = [
+    (("compare", "--no-such-option"), 2, "error: No such option: --no-such-option"),
+    (("compare",), 2, "error: Missing option"),
+    (("presets", "no-such-preset"), 2, "error: "),
+    (("--version",), 0, "bench "),
+    (("-h",), 0, "Usage"),
+    *(((c, "-h"), 0, "Usage") for c in COMMANDS),
+]
 
-def _run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, str]:
-    monkeypatch.setattr("sys.argv", ["bench", *argv])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 1), capsys.readouterr().err
 
-
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        (("compare", "--no-such-option"), "No such option: --no-such-option"),
-        (("no-such-command",), "No such command"),
-        (("compare",), "Missing option"),
-    ],
-)
-def test_usage_error_is_one_line(
+@pytest.mark.parametrize(("argv", "code", "text"), CASES)
+def test_usage(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
     argv: tuple[str, ...],
-    expected: str,
+    code: int,
+    text: str,
 ) -> None:
-    code, err = _run(monkeypatch, capsys, *argv)
-    assert code == 2
-    assert err.startswith("error: ")
-    assert expected in err
-    assert len(err.strip().splitlines()) == 1
-    assert "Traceback" not in err
-
-
-def test_version_exits_zero(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr("sys.argv", ["bench", "--version"])
-    with pytest.raises(SystemExit) as exit_info:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BRAINWEB_DIR", raising=False)
+    monkeypatch.setattr("sys.argv", ["bench", *argv])
+    with pytest.raises(SystemExit) as info:
         main()
-    assert exit_info.value.code == 0
-    assert capsys.readouterr().out.startswith("bench ")
+    captured = capsys.readouterr()
+    assert info.value.code == code
+    shown = captured.err if code else captured.out
+    assert shown.startswith(text) or (text == "Usage" and "Usage" in shown)
+    if code:
+        assert len(captured.err.splitlines()) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import typer
 
-from kspace.cli_conventions import RUN_FAILED, USAGE_ERROR, fail, make_app, run
+from kspace.cli_conventions import RUN_FAILED, USAGE_ERROR, fail, fail_with, make_app, run
 
 app = make_app("demo", "1.2.3", "A program made with the shared conventions.")
 
@@ -78,3 +78,29 @@ def test_success_exits_zero(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert _run(monkeypatch, capsys, "greet", "--name", "x")[:2] == (0, "hello x\n")
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "line"),
+    [
+        (ValueError("bad value\nmore"), USAGE_ERROR, "error: bad value"),
+        (OSError(2, "No such file or directory", "/x.h5"), USAGE_ERROR,
+         "error: No such file or directory: /x.h5"),
+        (OSError(28, "no space left on device", "/full/x.h5"), RUN_FAILED,
+         "error: no space left on device: /full/x.h5"),
+    ],
+)  # fmt: skip
+def test_fail_with_chooses_the_code_by_the_error(
+    capsys: pytest.CaptureFixture[str], error: BaseException, code: int, line: str
+) -> None:
+    assert fail_with(error).exit_code == code
+    assert capsys.readouterr().err == line + "\n"
+
+
+def test_a_folder_in_use_is_a_run_that_failed(
+    capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    from kspace.guard import FolderLockedError
+
+    assert fail_with(FolderLockedError("folder x is in use by PID 7")).exit_code == RUN_FAILED
+    assert capsys.readouterr().err == "error: folder x is in use by PID 7\n"

@@ -106,7 +106,7 @@ def test_a_second_writer_of_a_folder_is_refused(tmp_path: Path) -> None:
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-    assert second.returncode == 2
+    assert second.returncode == 1  # a run that failed: the folder is in use
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1, second.stderr
     assert "error:" in lines[0]

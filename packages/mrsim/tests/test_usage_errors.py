@@ -28,6 +28,7 @@ def test_usage(
     text: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BRAINWEB_DIR", raising=False)
     monkeypatch.setattr("sys.argv", ["mrsim", *argv])
     with pytest.raises(SystemExit) as info:
         main()

@@ -132,6 +132,7 @@ def subject_file(
 def predict_subject(
     run: RunInfo,
     data_dir: str | os.PathLike[str],
+    *,
     subject: str | None = None,
     device: str = "cpu",
 ) -> SubjectPrediction:

@@ -154,13 +154,13 @@ def ablate_blocks(
         raise BenchError(f"output {str(out)!r} exists and is not a directory")
     runs = Path(runs_dir) if runs_dir is not None else out / "runs"
     single = preset.replace(seeded_methods=tuple(names), seeds=seeds)
-    per_k = {k: run_specs(single, names, types, seeds, recon_blocks=k) for k in ks}
+    per_k = {k: run_specs(single, names, types, seeds=seeds, recon_blocks=k) for k in ks}
     unique = list({s.name: s for specs in per_k.values() for s in specs}.values())
     done = plan_runs(
         unique,
         preset,
-        data,
-        runs,
+        data_dir=data,
+        runs_dir=runs,
         device=device,
         progress=progress,
         console=console,

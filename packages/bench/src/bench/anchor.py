@@ -162,7 +162,7 @@ def anchor_study(
     for c in conditions:
         if c.dataset not in data:
             folder = out / "data" / c.dataset
-            simulate(base, folder, c.noise, brainweb_dir, labels=c.labels, progress=progress,
+            simulate(base, folder, c.noise, brainweb_dir=brainweb_dir, labels=c.labels, progress=progress,
                      console=console)  # fmt: skip
             data[c.dataset] = check_data(folder, base)
     items = [

@@ -131,7 +131,7 @@ def attention(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BenchError(f"output {str(out)!r} exists and is not a directory")
-    pred = predict_subject(info, data_dir, subject, device)
+    pred = predict_subject(info, data_dir, subject=subject, device=device)
     k = busiest_slice(pred.labels) if slice_index is None else slice_index
     if not 0 <= k < pred.labels.shape[0]:
         raise BenchError(

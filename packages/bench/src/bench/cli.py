@@ -14,59 +14,27 @@ from rich.table import Table
 from bench import __version__
 from bench._io import BenchError
 from bench.presets import PRESETS, Preset, get_preset
+from kspace.cli_conventions import fail_with, make_app, run
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
-    name="bench",
-    help="Run the SERANet paper's comparisons, ablations and figures.",
-    rich_markup_mode="rich",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+app = make_app("bench", __version__, "Run the SERANet paper's comparisons, ablations and figures.")
 console = Console(stderr=True)
 out_console = Console()
 if not out_console.is_terminal:  # logs and pipes: keep the tables' numbers whole
     out_console = Console(width=120)
 
 
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"bench {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        callback=_print_version,
-        is_eager=True,
-        help="Print the version and exit.",
-    ),
-) -> None:
-    """Run the SERANet paper's comparisons, ablations and figures."""
-
-
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Turn the library's one-line errors into ``error: ...`` on stderr and exit code 2."""
+    """Turn the library's one-line errors into ``error: ...`` on stderr (exit 2 for bad input,
+    1 for a folder in use or a full disk: :mod:`kspace.cli_conventions`)."""
     try:
         yield
     except typer.Exit:
         raise
     except (BenchError, ValueError, OSError, RuntimeError) as error:
-        if isinstance(error, OSError) and error.strerror and error.filename:
-            message = f"{error.strerror}: {error.filename}"  # e.g. no space left on device
-        else:
-            message = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-        console.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail_with(error) from None
     except KeyboardInterrupt:
         console.print("interrupted: finished runs and epoch checkpoints are kept; re-run to resume")
         raise typer.Exit(130) from None
@@ -97,18 +65,6 @@ RecipeOpt = Annotated[
         "preset is renamed PRESET@RECIPE.",
     ),
 ]
-
-
-def _ints(text: str, what: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise BenchError(
-            f"{what} must be comma-separated positive integers; got {text!r}"
-        ) from None
-    if not values or any(v < 1 for v in values):
-        raise BenchError(f"{what} must be comma-separated positive integers; got {text!r}")
-    return tuple(dict.fromkeys(values))
 
 
 PresetOpt = Annotated[str, typer.Option("--preset", help=f"One of {', '.join(PRESETS)}.")]
@@ -425,8 +381,10 @@ def simulate_cmd(
     from bench.data import simulate
 
     with _user_errors():
-        files = simulate(_preset(preset), out, noise, brainweb_dir, progress=not quiet,
-                         console=console)  # fmt: skip
+        files = simulate(
+            _preset(preset), out, noise, brainweb_dir=brainweb_dir, progress=not quiet,
+            console=console,
+        )  # fmt: skip
     console.print(f"{len(files)} subject files in {out}")
 
 
@@ -512,21 +470,8 @@ def presets_cmd(
 
 
 def main() -> None:
-    """Entry point of the ``bench`` console script.
-
-    Usage errors (unknown or missing options, bad values) print one line instead of click's
-    usage box, so every bad input ends the same way: ``error: ...`` and a non-zero exit.
-    """
+    """Entry point of the ``bench`` console script (conventions: :mod:`kspace.cli_conventions`)."""
     from kspace.guard import exit_on_sigterm
 
     exit_on_sigterm()  # SIGTERM stops the training workers as Ctrl-C does
-    try:
-        code = app(standalone_mode=False)
-    except typer.TyperException as error:  # click's usage errors, vendored by typer
-        if message := error.format_message():  # empty after no_args_is_help printed the help
-            line = f"error: {message} (see 'bench --help')"
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
-        raise SystemExit(error.exit_code) from None
-    except typer.Abort:
-        raise SystemExit(130) from None
-    raise SystemExit(code if isinstance(code, int) else 0)
+    run(app, "bench")

@@ -71,7 +71,6 @@ __all__ = [
     "check_data",
     "compare",
     "describe",
-    "load_table",
     "parse_methods",
     "parse_recon_types",
     "plan_runs",
@@ -189,6 +188,7 @@ def run_specs(
     preset: Preset,
     methods: Sequence[str],
     recon_types: Sequence[str],
+    *,
     seeds: int | None = None,
     recon_blocks: int | None = None,
 ) -> list[RunSpec]:
@@ -209,7 +209,7 @@ def run_specs(
     return specs
 
 
-def train_config(preset: Preset, spec: RunSpec, data_dir: Path, device: str) -> TrainConfig:
+def train_config(preset: Preset, spec: RunSpec, data_dir: Path, *, device: str) -> TrainConfig:
     """The :class:`seranet.TrainConfig` of ``spec`` under ``preset``."""
     return TrainConfig(
         data_dir=str(data_dir),
@@ -351,6 +351,7 @@ def run_one(
     spec: RunSpec,
     preset: Preset,
     data: Path,
+    *,
     root: Path,
     device: str = "auto",
     progress: bool = False,
@@ -372,7 +373,7 @@ def run_one(
     run_dir = root / spec.name
     status = _status(run_dir)
     train = trainer or seranet_train
-    config = train_config(preset, spec, data, device)
+    config = train_config(preset, spec, data, device=device)
     extra: dict[str, Any] = {}
     if epoch_lines:
 
@@ -407,9 +408,9 @@ def run_one(
 def plan_runs(
     specs: Sequence[RunSpec],
     preset: Preset,
+    *,
     data_dir: str | os.PathLike[str],
     runs_dir: str | os.PathLike[str],
-    *,
     device: str = "auto",
     progress: bool = True,
     console: Console | None = None,
@@ -490,7 +491,7 @@ def run_jobs(
                     job.spec,
                     job.preset,
                     job.dataset(data),
-                    job.root,
+                    root=job.root,
                     device=device,
                     progress=progress,
                     console=console,
@@ -510,7 +511,7 @@ def run_jobs(
             job.spec,
             job.preset,
             job.dataset(data),
-            job.root,
+            root=job.root,
             device=device,
             progress=False,
             threads=1,
@@ -552,6 +553,7 @@ def write_table(
     out_dir: Path,
     outcomes: Sequence[RunOutcome],
     preset: Preset,
+    *,
     data: Path,
     extra: dict[str, Any],
     title: str = "Comparison",
@@ -632,14 +634,15 @@ def compare(
     """
     methods = parse_methods(methods) if methods is not None else preset.methods
     types = parse_recon_types(recon_types) if recon_types is not None else preset.recon_types
-    specs = run_specs(preset, methods, types, seeds)
+    specs = run_specs(preset, methods, types, seeds=seeds)
     data = check_data(data_dir, preset)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BenchError(f"output {str(out)!r} exists and is not a directory")
     runs = Path(runs_dir) if runs_dir is not None else out / "runs"
     outcomes = plan_runs(
-        specs, preset, data, runs, device=device, progress=progress, console=console,
+        specs, preset, data_dir=data, runs_dir=runs, device=device, progress=progress,
+        console=console,
         trainer=trainer, jobs=jobs,
     )  # fmt: skip
     extra = {
@@ -649,16 +652,8 @@ def compare(
         "runs_dir": str(runs),
         "command": "compare",
     }
-    rows, markdown = write_table(out, outcomes, preset, data, extra, "Comparison")
+    rows, markdown = write_table(out, outcomes, preset, data=data, extra=extra, title="Comparison")
     return CompareResult(rows, outcomes, out, markdown)
-
-
-def load_table(out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """``table.json`` of a comparison."""
-    data = read_json(Path(out_dir) / "table.json")
-    if not isinstance(data, list):
-        raise BenchError(f"{str(Path(out_dir) / 'table.json')!r} is not a list of rows")
-    return data
 
 
 def describe(outcomes: Sequence[RunOutcome]) -> str:

@@ -159,7 +159,12 @@ def curve_of(run_dir: Path) -> dict[str, Any]:
 
 
 def _jobs(
-    preset: Preset, recipes: Sequence[Recipe], methods: Sequence[str], recon_type: str, root: Path
+    preset: Preset,
+    recipes: Sequence[Recipe],
+    *,
+    methods: Sequence[str],
+    recon_type: str,
+    root: Path,
 ) -> list[tuple[Recipe, RunJob]]:
     out = []
     for recipe in recipes:
@@ -194,7 +199,7 @@ def convergence_study(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BenchError(f"output {str(out)!r} exists and is not a directory")
-    plan = _jobs(preset, recipes, methods, recon_type, out / "runs")
+    plan = _jobs(preset, recipes, methods=methods, recon_type=recon_type, root=out / "runs")
     run_jobs(
         [job for _, job in plan], data, device=device, progress=progress, console=console,
         label="convergence ", jobs=jobs, score_test=False,

@@ -51,6 +51,7 @@ def dataset_config(
     preset: Preset,
     out_dir: str | os.PathLike[str],
     noise: float,
+    *,
     brainweb_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     labels: str = "slab",
@@ -89,15 +90,17 @@ def simulate(
     preset: Preset,
     out_dir: str | os.PathLike[str],
     noise: float,
-    brainweb_dir: str | os.PathLike[str] | None = None,
     *,
+    brainweb_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     labels: str = "slab",
     progress: bool = True,
     console: Console | None = None,
 ) -> list[Path]:
     """Simulate (or complete) the preset's dataset at ``noise`` in ``out_dir``; its files."""
-    config = dataset_config(preset, out_dir, noise, brainweb_dir, seed, labels)
+    config = dataset_config(
+        preset, out_dir, noise, brainweb_dir=brainweb_dir, seed=seed, labels=labels
+    )
     console = console or Console(stderr=True)
     columns = (
         TextColumn("[bold]{task.description}"),

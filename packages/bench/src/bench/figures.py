@@ -149,7 +149,7 @@ def figures(
         predictions = []
         for run in members:
             if run.path not in cache:
-                cache[run.path] = predict_subject(run, data_dir, subject, device)
+                cache[run.path] = predict_subject(run, data_dir, subject=subject, device=device)
             predictions.append((run, cache[run.path]))
         first = predictions[0][1]
         k = busiest_slice(first.labels) if slice_index is None else slice_index

@@ -144,6 +144,7 @@ def _difference(v: np.ndarray) -> np.ndarray:
 def _paired(
     check: Check,
     comparisons: Sequence[tuple[str, Sequence[Term | None]]],
+    *,
     statistic: Callable[[np.ndarray], np.ndarray] = _difference,
     threshold: float = 0.0,
 ) -> Check:
@@ -309,8 +310,8 @@ def shape_checks(
                     _paired(
                         check,
                         [("share of the gap minus the paper's", terms)] if terms else [],
-                        _gap_share,
-                        theirs,
+                        statistic=_gap_share,
+                        threshold=theirs,
                     )
                 )
     return checks
@@ -377,7 +378,7 @@ def noise_checks(
                 if d["method"] not in SERANET_METHODS
             ]
             if comparisons:
-                check = _paired(check, comparisons, _drop_difference)
+                check = _paired(check, comparisons, statistic=_drop_difference)
             else:
                 check = dataclasses.replace(check, unpaired="no other method to compare with")
         checks.append(check)

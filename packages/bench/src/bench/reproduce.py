@@ -63,6 +63,7 @@ class ReproduceResult:
 
 def seed_matched(
     low_rows: Sequence[dict[str, Any]],
+    *,
     low_runs: Sequence[dict[str, Any]],
     high_runs: Sequence[dict[str, Any]],
     low_runs_dir: Path,
@@ -211,7 +212,10 @@ def reproduce(
     if step("data"):
         t = time.perf_counter()
         for noise in (low, high):
-            simulate(preset, data[noise], noise, brainweb_dir, progress=progress, console=console)
+            simulate(
+                preset, data[noise], noise, brainweb_dir=brainweb_dir, progress=progress,
+                console=console,
+            )  # fmt: skip
         seconds["data"] = time.perf_counter() - t
     common: dict[str, Any] = {
         "device": device,
@@ -246,7 +250,7 @@ def reproduce(
         else:
             attention(run, data[low], out / "attention", device=device)
         seconds["attention"] = time.perf_counter() - t
-    summary = _summary(out, preset, low, high)
+    summary = _summary(out, preset, low=low, high=high)
     atomic_write_text(out / "summary.md", summary)
     log_path = out / "reproduce.json"
     log = read_json(log_path) if log_path.is_file() else {"calls": []}
@@ -264,7 +268,7 @@ def reproduce(
     return ReproduceResult(out, seconds, summary)
 
 
-def _summary(out: Path, preset: Preset, low: float, high: float) -> str:
+def _summary(out: Path, preset: Preset, *, low: float, high: float) -> str:
     parts = [
         f"# Reproduction with preset `{preset.name}`",
         "",
@@ -294,9 +298,9 @@ def _summary(out: Path, preset: Preset, low: float, high: float) -> str:
     if "table1" in tables and "table2" in tables:
         low_rows = seed_matched(
             tables["table1"],
-            read_json(out / "table1" / "runs.json"),
-            read_json(out / "table2" / "runs.json"),
-            out / "runs" / noise_folder(low),
+            low_runs=read_json(out / "table1" / "runs.json"),
+            high_runs=read_json(out / "table2" / "runs.json"),
+            low_runs_dir=out / "runs" / noise_folder(low),
         )
         drops = noise_drop(low_rows, tables["table2"])
         sources = [term_source(out / "runs" / noise_folder(n), preset.recon_blocks)

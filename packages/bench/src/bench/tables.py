@@ -192,7 +192,7 @@ def _fmt(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _cell(row: dict[str, Any], metric: str, key: str, digits: int) -> str:
+def _cell(row: dict[str, Any], metric: str, key: str, *, digits: int) -> str:
     mean = row[metric][key]
     std = row.get(f"{metric}_std")
     if std is None or std.get(key) is None:
@@ -233,7 +233,7 @@ def rows_to_markdown(
     for row in rows:
         cells = [row["method"], row["recon_type"] or "-", str(row["seeds"]), converged_cell(row)]
         for metric, digits in (("dice", 4), ("hd", 3), ("hd95", 3)):
-            cells += [_cell(row, metric, k, digits) for k in KEYS]
+            cells += [_cell(row, metric, k, digits=digits) for k in KEYS]
         gap = row.get("gap_recovered")
         cells.append("n/a" if gap is None else f"{100 * gap:.1f} %")
         if links_from is not None:

@@ -2,7 +2,8 @@
 
 - ``-h`` and ``--help`` on every command, ``--version`` on the program;
 - a bad input ends with one line ``error: ...`` on stderr, never a traceback: exit code 2 for
-  usage errors and bad input, 1 for a run that failed (:func:`fail`);
+  usage errors and bad input, 1 for a run that failed: its folder in use by another process,
+  a full disk, a diverged training (:func:`fail`, :func:`fail_with`);
 - usage errors from the parser (unknown or missing options, unparsable values) end the same
   way, pointing to ``--help``; Ctrl-C exits 130 (:func:`run`).
 
@@ -11,9 +12,13 @@ Needs ``typer`` (the ``cli`` extra); the numeric modules of kspace never import 
 
 from __future__ import annotations
 
+import errno
+
 import typer
 
-__all__ = ["RUN_FAILED", "USAGE_ERROR", "fail", "make_app", "run"]
+from kspace.guard import FolderLockedError
+
+__all__ = ["RUN_FAILED", "USAGE_ERROR", "fail", "fail_with", "make_app", "run"]
 
 USAGE_ERROR = 2
 """Exit code of bad input (options, files, values)."""
@@ -59,6 +64,20 @@ def fail(message: object, code: int = USAGE_ERROR) -> typer.Exit:
     line = " ".join(str(message).split()) or "unknown error"
     typer.echo(f"error: {line}", err=True)
     return typer.Exit(code=code)
+
+
+def fail_with(error: BaseException) -> typer.Exit:
+    """:func:`fail` for an expected exception: a folder another process writes or a full disk
+    is a run that failed (:data:`RUN_FAILED`), anything else bad input; an ``OSError`` reads
+    ``<reason>: <path>``, any other error its first line."""
+    if isinstance(error, OSError) and error.strerror:
+        message = f"{error.strerror}: {error.filename or ''}".strip(": ")
+    else:
+        text = str(error).strip()
+        message = text.splitlines()[0] if text else type(error).__name__
+    full = isinstance(error, OSError) and error.errno == errno.ENOSPC
+    code = RUN_FAILED if full or isinstance(error, FolderLockedError) else USAGE_ERROR
+    return fail(message, code)
 
 
 def run(app: typer.Typer, name: str) -> None:

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kspace.cli_conventions import fail, make_app, run
+from kspace.cli_conventions import fail_with, make_app, run
 from kspace.guard import FolderLockedError, exit_on_sigterm
 from mrsim import __version__
 
@@ -143,7 +143,7 @@ def simulate(
 
             outcomes = simulate_dataset(config, show)
     except (PhantomError, ValueError, FileExistsError, OSError, FolderLockedError) as exc:
-        raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        raise fail_with(exc) from None
     written = sum(not o.skipped for o in outcomes)
     if quiet:
         return
@@ -167,7 +167,7 @@ def preview(
     try:
         make_preview(file, slice_index, out)
     except (ValueError, OSError, KeyError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail_with(exc) from None
     if not quiet:
         console.print(f"wrote {out}", highlight=False)
 

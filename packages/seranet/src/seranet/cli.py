@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kspace.cli_conventions import RUN_FAILED, fail, make_app, run
+from kspace.cli_conventions import RUN_FAILED, fail, fail_with, make_app, run
 from seranet import __version__
 
 if TYPE_CHECKING:
@@ -48,13 +48,10 @@ def _errors() -> Iterator[None]:
 
     try:
         yield
-    except (ValueError, FileNotFoundError, PermissionError) as error:
-        raise fail(error) from None
-    except (NonFiniteLossError, FolderLockedError) as error:
+    except NonFiniteLossError as error:
         raise fail(error, RUN_FAILED) from None
-    except OSError as error:  # e.g. no space left on device
-        message = f"{error.strerror or error}: {error.filename or ''}".strip(": ")
-        raise fail(message, RUN_FAILED) from None
+    except (ValueError, OSError, FolderLockedError) as error:
+        raise fail_with(error) from None
 
 
 def _call(fn: Callable[[], T]) -> T:
