@@ -1,13 +1,12 @@
 """Experiment presets: data, model and training settings of a whole comparison, frozen.
 
-Three presets ship with the package:
+Four presets ship with the package:
 
 * ``smoke``: a tiny procedural dataset, tiny networks, one epoch; the whole ``compare`` runs
   in about a minute on 2 cores. Used by the test-suite and to check an installation; its
   numbers mean nothing.
 * ``cpu``: real BrainWeb anatomy at 2 mm (108 x 90 images), narrow networks and few epochs,
-  sized so that Table 1 with both reconstruction types fits in about 3 hours on 2 CPU cores
-  and ``bench reproduce`` in about 6 (the arithmetic is in :data:`CPU`'s docstring).
+  sized for 2 CPU cores (the budget is in the package README).
 * ``demo``: what ``nox -s demo`` runs: a few procedural subjects, Zero-filling, Joint and a
   small SERANet trained briefly (minutes on 2 cores).
 * ``paper``: the paper's settings (1 mm, 216 x 180 images, UNet width 64 and 5 levels,
@@ -246,26 +245,7 @@ CPU = Preset(
 """CPU preset: the paper's protocol (20 BrainWeb subjects x 57 slices, 15 / 2 / 3, 30 % of the
 lines) at 2 mm (108 x 90 images, 8 of 90 centre lines = the paper's 16 of 180), UNet width 8
 with 4 levels, Reg width 16, K = 3, 8 epochs (4 for pre-training stages), Adam lr 1e-3 halved
-every 3 epochs, batch 4. Few epochs need more optimiser steps than the paper's batch 12 gives:
-on the 2 mm BrainWeb dataset (10 % noise) a Zero-filling UNet with these settings reached test
-Dice 0.637 (CSF 0.595, GM 0.709, WM 0.605) after 8 epochs, against 0.398 (CSF 0.015) with
-batch 12, for about the same cost per image except for plain UNets (1.4x).
-
-Budget, from CPU time per training image at 108 x 90, width 8, one torch thread, measured on
-the project's 2-core machine (README table; e.g. UNet 8.7 ms, Joint 28.1 / 45.7 ms, SERANet-3
-78.8 / 125.7 ms for type A / B at batch 12; batch 4 costs 1.41x for UNet stages, 1.09x for
-Joint, 1.00x for SERANet-3), times 1.25 for data loading, validation and checkpoints (a real
-``seranet.train`` epoch: 7.3 CPU-s vs 5.9 s predicted), with 855 training and 114 validation
-slices per epoch and 171 test slices once:
-
-* Table 1 (3 recon-free runs + 2 types x [two-step, joint x 3, seranet-1, seranet-2,
-  seranet-3 x 3, seranet-3++ x 3]): 5.7 CPU-h, i.e. 2.9 h wall with ``--jobs 2``;
-* Table 2 (type B, one seed): 0.9 h; ablation (K = 1, 3, 5 for two-step, joint, seranet-3,
-  both types, K = 3 shared with Table 1, assuming half of a run's cost scales with K):
-  1.0 h; simulation of both datasets ~2 min; figures ~2 min;
-* ``reproduce``: about 4.8 h wall with ``--jobs 2`` on 2 otherwise idle cores. The per-image
-  times were measured while other jobs loaded the machine, so they are on the high side.
-"""
+every 3 epochs, batch 4. Why batch 4 and what it costs: the package README."""
 
 PAPER = Preset(
     name="paper",
@@ -321,12 +301,8 @@ DEMO = Preset(
 )
 """The demo (``nox -s demo`` / ``bench demo``): 8 procedural subjects (6 / 1 / 1) of 16 slices at
 3 mm (72 x 60 images), Fully-sampled and Zero-filling as the references, Joint and SERANet-2
-with encoder-decoder (type B) blocks, 24 epochs of batch 4 at lr 1e-3 (halved after 12).
-
-The networks need a few hundred optimiser steps before they predict any CSF (a thin class at
-3 mm): with 12 epochs of batch 8 (144 steps) Joint and SERANet-2 ended with CSF Dice 0, with
-24 epochs of batch 4 (576 steps) every method segments it (Fully-sampled 0.80, Zero-filling
-0.48, Joint 0.68, SERANet-2 0.65 CSF Dice on the held-out subject)."""
+with encoder-decoder (type B) blocks, 24 epochs of batch 4 at lr 1e-3 (halved after 12): enough
+optimiser steps for every method to segment CSF (package README)."""
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (SMOKE, DEMO, CPU, PAPER)}
 """Presets by name."""
