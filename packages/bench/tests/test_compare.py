@@ -50,7 +50,7 @@ def test_smoke_table_has_every_method_and_finite_values(smoke: Path) -> None:
     for row in rows:
         for metric in ("dice", "hd", "hd95"):
             assert all(math.isfinite(v) for v in row[metric].values()), row
-        assert 0 <= row["dice"]["avg"] <= 1
+        assert 0 <= row["dice"]["mean"] <= 1
     preset = json.loads((smoke / "preset.json").read_text())
     assert preset["preset"]["name"] == "smoke"
     assert "torch" in preset["versions"]

@@ -116,7 +116,7 @@ def test_seed_matched_compares_the_same_seeds_when_their_runs_are_at_hand(tmp_pa
         ("seranet-3", 3),
         ("two-step", 1),
     ]
-    assert matched[0]["dice"]["avg"] == pytest.approx(0.66)
+    assert matched[0]["dice"]["mean"] == pytest.approx(0.66)
     assert matched[1:] == low_rows[1:]
     drops = noise_drop(matched, [row("joint", 1, 0.60), row("seranet-3", 1, 0.70)])
     assert [(d["seeds_low"], d["seeds_high"]) for d in drops] == [(1, 1), (3, 1)]

@@ -70,8 +70,8 @@ def test_mean_and_sample_std_over_seeds(rows: list[dict]) -> None:
         assert row["dice_std"][c] == pytest.approx(per_seed[:, i].std(ddof=1))
         assert row["hd"][c] == pytest.approx(10 * per_seed[:, i].mean())
     avg = per_seed.mean(axis=1)
-    assert row["dice"]["avg"] == pytest.approx(avg.mean())
-    assert row["dice_std"]["avg"] == pytest.approx(avg.std(ddof=1))
+    assert row["dice"]["mean"] == pytest.approx(avg.mean())
+    assert row["dice_std"]["mean"] == pytest.approx(avg.std(ddof=1))
     assert row["gap_recovered"] == pytest.approx((avg.mean() - 0.6) / (0.9 - 0.6))
     assert rows[0]["gap_recovered"] == pytest.approx(1.0)
     assert rows[1]["gap_recovered"] == pytest.approx(0.0)
@@ -112,7 +112,7 @@ def test_csv_round_trips_the_numbers(rows: list[dict]) -> None:
     parsed = list(csv.DictReader(io.StringIO(rows_to_csv(rows))))
     assert [r["method"] for r in parsed] == [r["method"] for r in rows]
     for got, want in zip(parsed, rows, strict=True):
-        assert float(got["dice_avg"]) == pytest.approx(want["dice"]["avg"])
+        assert float(got["dice_mean"]) == pytest.approx(want["dice"]["mean"])
         assert float(got["hd95_wm"]) == pytest.approx(want["hd95"]["wm"])
         if want["dice_std"] is None:
             assert got["dice_csf_std"] == ""

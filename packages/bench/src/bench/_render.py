@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from bench._io import atomic_write
+from seranet.vocabulary import TISSUE_RGB
 
 __all__ = [
     "LABEL_COLOURS",
@@ -25,15 +26,7 @@ __all__ = [
     "save_gif",
 ]
 
-LABEL_COLOURS = np.array(
-    [
-        (0, 0, 0),  # background: black
-        (160, 32, 240),  # CSF: purple
-        (255, 165, 0),  # GM: orange
-        (255, 255, 255),  # WM: white
-    ],
-    dtype=np.uint8,
-)
+LABEL_COLOURS = np.array([TISSUE_RGB[c] for c in sorted(TISSUE_RGB)], dtype=np.uint8)
 """RGB of classes 0..3 as in the paper's Figs. 3 and 4 (CSF purple, GM orange, WM white)."""
 
 

@@ -29,7 +29,8 @@ from bench.compare import (
     versions,
 )
 from bench.presets import RECON_FREE, Preset
-from bench.tables import CLASSES, KEYS, make_rows
+from bench.tables import CLASSES, KEYS, make_rows, score
+from seranet.vocabulary import LONG_NAMES, MEAN
 
 __all__ = ["AblationResult", "ablate_blocks", "ablation_markdown", "parse_blocks", "plot_ablation"]
 
@@ -78,7 +79,8 @@ def plot_ablation(points: Sequence[dict[str, Any]], title: str) -> Figure:
     series: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
     for p in points:
         series.setdefault((p["method"], p["recon_type"]), []).append(p)
-    for ax, cls, name in zip(axes, CLASSES, ("CSF", "Gray Matter", "White Matter"), strict=True):
+    for ax, cls in zip(axes, CLASSES, strict=True):
+        name = LONG_NAMES[cls]
         for (method, recon_type), pts in series.items():
             pts = sorted(pts, key=lambda p: p["recon_blocks"])
             ks = [p["recon_blocks"] for p in pts]
@@ -109,11 +111,11 @@ def ablation_markdown(points: Sequence[dict[str, Any]], title: str) -> str:
         cells = []
         for k in ks:
             point = by_k.get(k)
-            if point is None or point["dice"]["avg"] is None:
+            if point is None or score(point["dice"], MEAN) is None:
                 cells.append("-")
                 continue
-            std = (point["dice_std"] or {}).get("avg")
-            mean = point["dice"]["avg"]
+            std = score(point["dice_std"], MEAN)
+            mean = score(point["dice"], MEAN)
             cells.append(f"{mean:.4f}" + (f" ± {std:.4f}" if std is not None else ""))
         lines.append(f"| {_label(method, recon_type)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -21,10 +21,11 @@ from bench._io import BenchError, writes_folder
 from bench._render import colour_labels, grey, save_figure, save_gif
 from bench._runs import SubjectPrediction, busiest_slice, predict_subject, run_info
 from seranet.models import parse_model_name
+from seranet.vocabulary import DISPLAY_NAMES, LABELS, TISSUES
 
 __all__ = ["AttentionResult", "attention", "attention_figure", "slice_frames"]
 
-_CLASSES = ((1, "CSF"), (2, "GM"), (3, "WM"))
+_CLASSES = tuple((LABELS[t], DISPLAY_NAMES[t]) for t in TISSUES)
 
 
 @dataclass(frozen=True)

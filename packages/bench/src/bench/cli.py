@@ -158,9 +158,12 @@ def _rich_table(rows: list[dict[str, Any]]) -> Table:
             no_wrap=name == "method",
         )
 
+    from bench.tables import score
+    from seranet.vocabulary import MEAN
+
     def cell(row: dict[str, Any], key: str, metric: str = "dice", digits: int = 4) -> str:
-        mean = row[metric][key]
-        std = (row.get(f"{metric}_std") or {}).get(key)
+        mean = score(row[metric], key)
+        std = score(row.get(f"{metric}_std"), key)
         if mean is None:
             return "-"
         return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")
@@ -174,8 +177,8 @@ def _rich_table(rows: list[dict[str, Any]]) -> Table:
             cell(row, "csf"),
             cell(row, "gm"),
             cell(row, "wm"),
-            cell(row, "avg"),
-            cell(row, "avg", "hd", 2),
+            cell(row, MEAN),
+            cell(row, MEAN, "hd", 2),
             "n/a" if gap is None else f"{100 * gap:.0f} %",
         )
     return table

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from bench.stats import PairedResult, Term, paired_bootstrap
-from bench.tables import converged_cell, gap_recovered, sort_rows
+from bench.tables import converged_cell, gap_recovered, score, sort_rows
+from seranet.vocabulary import SCORE_KEYS, mean_of
 
 __all__ = [
     "PAPER_TABLE1_DICE",
@@ -173,7 +174,7 @@ def _pairs(
 
 
 def _rows_by_key(rows: Sequence[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
-    return {(r["method"], r["recon_type"]): r for r in rows if r["dice"]["avg"] is not None}
+    return {(r["method"], r["recon_type"]): r for r in rows if mean_of(r["dice"]) is not None}
 
 
 def _lookup(
@@ -188,12 +189,12 @@ def _types(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _dice(row: dict[str, Any]) -> float:
-    return float(row["dice"]["avg"])
+    return float(mean_of(row["dice"]))
 
 
 def _std(row: dict[str, Any]) -> float | None:
-    std = row.get("dice_std")
-    return None if std is None or std.get("avg") is None else float(std["avg"])
+    std = mean_of(row.get("dice_std") or {})
+    return None if std is None else float(std)
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -226,7 +227,7 @@ def shape_checks(
     fs, zf = by_key.get(("fully-sampled", None)), by_key.get(("zero-filling", None))
     checks: list[Check] = []
     for t in _types(rows):
-        typed = [r for r in rows if r["recon_type"] == t and r["dice"]["avg"] is not None]
+        typed = [r for r in rows if r["recon_type"] == t and mean_of(r["dice"]) is not None]
         others = [*([by_key[("segnetmri", None)]] if ("segnetmri", None) in by_key else []), *typed]
         if fs is not None:
             rest = [*others, *([zf] if zf else [])]
@@ -404,10 +405,10 @@ def ablation_checks(
     series: dict[Key, list[tuple[int, float]]] = {}
     at_point: dict[tuple[str, str | None, int], dict[str, Any]] = {}
     for p in points:
-        if p.get("note") or p["dice"]["avg"] is None:
+        if p.get("note") or mean_of(p["dice"]) is None:
             continue
         series.setdefault((p["method"], p["recon_type"]), []).append(
-            (int(p["recon_blocks"]), float(p["dice"]["avg"]))
+            (int(p["recon_blocks"]), float(mean_of(p["dice"])))
         )
         at_point[(p["method"], p["recon_type"], int(p["recon_blocks"]))] = p
     checks = []
@@ -515,9 +516,9 @@ def beside_paper_markdown(rows: Sequence[dict[str, Any]], paper: dict[Key, float
         key = (row["method"], row["recon_type"])
         std = row.get("dice_std") or {}
         cells = []
-        for k in ("csf", "gm", "wm", "avg"):
-            mean = row["dice"][k]
-            spread = std.get(k)
+        for k in SCORE_KEYS:
+            mean = score(row["dice"], k)
+            spread = score(std, k)
             cells.append(
                 "-"
                 if mean is None

@@ -42,6 +42,7 @@ from bench.paper import (
 from bench.presets import Preset
 from bench.tables import make_rows
 from seranet.models import parse_model_name
+from seranet.vocabulary import mean_of
 
 __all__ = ["STEPS", "ReproduceResult", "noise_drop", "reproduce", "seed_matched"]
 
@@ -108,9 +109,11 @@ def noise_drop(
     out = []
     for row in low:
         other = by_key.get((row["method"], row["recon_type"]))
-        if other is None or row["dice"]["avg"] is None or other["dice"]["avg"] is None:
+        if other is None:
             continue
-        a, b = row["dice"]["avg"], other["dice"]["avg"]
+        a, b = mean_of(row["dice"]), mean_of(other["dice"])
+        if a is None or b is None:
+            continue
         out.append(
             {
                 "method": row["method"],

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from seranet.vocabulary import TISSUES
+
 __all__ = [
     "CLASS_KEYS",
     "PairedResult",
@@ -43,7 +45,7 @@ __all__ = [
 SliceKey = tuple[str, int]
 """A test slice: subject and slice number."""
 
-CLASS_KEYS = ("csf", "gm", "wm")
+CLASS_KEYS = TISSUES
 """Classes averaged into a slice's Dice (case-insensitive keys of ``test-metrics.json``)."""
 
 VERDICTS = ("holds", "fails", "undecided")

@@ -3,13 +3,14 @@
 A row of ``table.json``::
 
     {"method": "seranet-3++", "recon_type": "A", "seeds": 3,
-     "dice": {"csf": .., "gm": .., "wm": .., "avg": ..}, "dice_std": {..} | null,
+     "dice": {"csf": .., "gm": .., "wm": .., "mean": ..}, "dice_std": {..} | null,
      "hd": {..}, "hd_std": {..} | null, "hd95": {..}, "hd95_std": {..} | null,
      "gap_recovered": ..}
 
 * ``dice``, ``hd``, ``hd95``: per class, the mean over test slices (as :mod:`seranet.metrics`
-  averages them), then the mean over seeds; ``avg`` is the mean of the three classes (the
-  paper's "Average" column). Distances are in millimetres.
+  averages them), then the mean over seeds; ``mean`` is the mean of the three classes (the
+  paper's "Average" column; tables made before :mod:`seranet.vocabulary` call it ``avg``, and
+  every reader here takes both). Distances are in millimetres.
 * ``*_std``: the sample standard deviation (``ddof=1``) over seeds of the same quantities;
   null with a single seed.
 * ``converged``: per seed, whether the run's training converged (:mod:`seranet.train.convergence`;
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from bench.presets import TABLE_METHODS
+from seranet.vocabulary import DISPLAY_NAMES, MEAN, SCORE_KEYS, TISSUES, mean_of
 
 __all__ = [
     "CLASSES",
@@ -47,13 +49,14 @@ __all__ = [
     "make_rows",
     "rows_to_csv",
     "rows_to_markdown",
+    "score",
     "sort_rows",
 ]
 
-CLASSES: tuple[str, ...] = ("csf", "gm", "wm")
+CLASSES: tuple[str, ...] = TISSUES
 """Scored classes (labels 1, 2, 3)."""
-KEYS: tuple[str, ...] = (*CLASSES, "avg")
-"""Keys of each metric dict: the classes and their average."""
+KEYS: tuple[str, ...] = SCORE_KEYS
+"""Keys of each metric dict: the classes and their average (:data:`~seranet.vocabulary.MEAN`)."""
 METRICS: tuple[str, ...] = ("dice", "hd", "hd95")
 """Metrics of a row (Dice; Hausdorff distance and HD95 in mm)."""
 
@@ -80,11 +83,11 @@ class RunScores:
     """The run's folder (its ``curves.png`` is linked from the Markdown table)."""
 
     def metric(self, name: str) -> dict[str, float]:
-        """Per-class values of ``name`` with their class average under ``avg``."""
+        """Per-class values of ``name`` with their class average under ``mean``."""
         values: dict[str, float] = getattr(self, name)
         out = {c: float(values[c]) for c in CLASSES}
         finite = [v for v in out.values() if math.isfinite(v)]
-        out["avg"] = float(np.mean(finite)) if finite else math.nan
+        out[MEAN] = float(np.mean(finite)) if finite else math.nan
         return out
 
 
@@ -147,10 +150,10 @@ def make_rows(scores: Iterable[RunScores]) -> list[dict[str, Any]]:
             else:
                 row[f"{metric}_std"] = None
         rows.append(row)
-    refs = {r["method"]: r["dice"]["avg"] for r in rows if r["recon_type"] is None}
+    refs = {r["method"]: mean_of(r["dice"]) for r in rows if r["recon_type"] is None}
     zf, fs = refs.get("zero-filling"), refs.get("fully-sampled")
     for row in rows:
-        d = row["dice"]["avg"]
+        d = mean_of(row["dice"])
         row["gap_recovered"] = (
             None
             if zf is None or fs is None or d is None
@@ -192,12 +195,20 @@ def _fmt(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def score(values: dict[str, Any] | None, key: str) -> Any:
+    """``values[key]`` of a per-class score dict, the mean read as :func:`seranet.vocabulary.mean_of`
+    (older tables call it ``avg``); None when absent."""
+    if not values:
+        return None
+    return mean_of(values) if key == MEAN else values.get(key)
+
+
 def _cell(row: dict[str, Any], metric: str, key: str, *, digits: int) -> str:
-    mean = row[metric][key]
-    std = row.get(f"{metric}_std")
-    if std is None or std.get(key) is None:
+    mean = score(row[metric], key)
+    spread = score(row.get(f"{metric}_std"), key)
+    if spread is None:
         return _fmt(mean, digits)
-    return f"{_fmt(mean, digits)} ± {_fmt(std[key], digits)}"
+    return f"{_fmt(mean, digits)} ± {_fmt(spread, digits)}"
 
 
 def curve_links(row: dict[str, Any], base: str | os.PathLike[str] | None) -> str:
@@ -221,7 +232,7 @@ def rows_to_markdown(
     with ``links_from`` (the folder the table is written to) links to each run's curves."""
     head = ["Method", "Type", "Seeds", "Converged"]
     for label in ("Dice", "HD mm", "HD95 mm"):
-        head += [f"{label} {k.upper() if k != 'avg' else 'avg'}" for k in KEYS]
+        head += [f"{label} {DISPLAY_NAMES[k]}" for k in KEYS]
     head.append("Gap recovered")
     if links_from is not None:
         head.append("Curves")
@@ -263,8 +274,9 @@ def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
         for metric in METRICS:
             std = row.get(f"{metric}_std") or {}
             for k in KEYS:
-                mean = row[metric][k]
+                mean = score(row[metric], k)
+                spread = score(std, k)
                 flat[f"{metric}_{k}"] = "" if mean is None else mean
-                flat[f"{metric}_{k}_std"] = "" if std.get(k) is None else std[k]
+                flat[f"{metric}_{k}_std"] = "" if spread is None else spread
         writer.writerow(flat)
     return buffer.getvalue()
