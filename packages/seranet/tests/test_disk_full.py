@@ -86,18 +86,18 @@ def test_enospc_is_reported_with_the_path_and_leaves_no_temporary_file(
 
     monkeypatch.setattr(Path, "open", full_open)
     with pytest.raises(OSError, match="no space left on device") as info:
-        atomic_save({"model": {}}, tmp_path / "x.pt")
+        atomic_save(tmp_path / "x.pt", {"model": {}})
     assert info.value.filename == str(tmp_path / "x.pt")
     with pytest.raises(OSError, match="no space left on device"):
-        atomic_write_text("{}", tmp_path / "config.json")
+        atomic_write_text(tmp_path / "config.json", "{}")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_written_files_honour_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        atomic_write_text("{}", tmp_path / "config.json")
-        atomic_save({"model": {}}, tmp_path / "model.pt")
+        atomic_write_text(tmp_path / "config.json", "{}")
+        atomic_save(tmp_path / "model.pt", {"model": {}})
     finally:
         os.umask(old)
     for name in ("config.json", "model.pt"):

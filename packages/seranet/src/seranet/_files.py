@@ -1,6 +1,7 @@
 """Writing files so that a reader never sees half of one, and reading JSON with one-line errors.
 
-Every file seranet writes goes through :func:`atomic_path`: the content is written to a
+Every file seranet writes goes through :func:`atomic_path` (the writers take the target first,
+then the content, as ``bench._io``'s and ``mrsim.write_dataset`` do): the content is written to a
 temporary file beside the target (named ``.<name>.<random>.tmp``, mode as the umask gives an
 ordinary new file) and renamed into place; on any error the temporary file is removed, and a
 full disk is one ``OSError`` "no space left on device" naming the target.
@@ -75,25 +76,25 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator[
         raise
 
 
-def atomic_write_bytes(data: bytes | memoryview, path: str | os.PathLike[str]) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | memoryview) -> None:
     """Write bytes to ``path`` atomically."""
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         fh.write(data)
 
 
-def atomic_write_text(text: str, path: str | os.PathLike[str]) -> None:
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 text to ``path`` atomically."""
-    atomic_write_bytes(text.encode("utf-8"), path)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
+def atomic_save(path: str | os.PathLike[str], obj: Any) -> None:
     """``torch.save`` to memory, then atomically to ``path`` (torch's own file writer reports a
     full disk as an opaque iostream error)."""
     import torch
 
     buffer = io.BytesIO()
     torch.save(obj, buffer)
-    atomic_write_bytes(buffer.getbuffer(), path)
+    atomic_write_bytes(path, buffer.getbuffer())
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

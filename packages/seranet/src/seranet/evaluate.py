@@ -246,7 +246,7 @@ def evaluate(
         digest,
     )
     if out is not None:
-        atomic_write_text(json.dumps(result.to_dict(), indent=2) + "\n", out)
+        atomic_write_text(out, json.dumps(result.to_dict(), indent=2) + "\n")
     return result
 
 

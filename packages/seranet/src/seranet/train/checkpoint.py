@@ -161,7 +161,7 @@ class Checkpoint:
             config_sha256=self.config_sha256,
             seranet_version=self.seranet_version,
         )
-        atomic_save(payload, path)
+        atomic_save(path, payload)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Checkpoint:

@@ -52,7 +52,7 @@ def write_csv(records: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]
     writer.writeheader()
     for record in records:
         writer.writerow(_row(record))
-    atomic_write_text(buffer.getvalue(), path)
+    atomic_write_text(path, buffer.getvalue())
 
 
 def _values(records: Sequence[Mapping[str, Any]], key: str, sub: str | None = None) -> list[float]:
@@ -112,4 +112,4 @@ def write_curves(
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
-    atomic_write_bytes(buffer.getvalue(), Path(path))
+    atomic_write_bytes(Path(path), buffer.getvalue())

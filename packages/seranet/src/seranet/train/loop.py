@@ -409,7 +409,7 @@ class _Runner:
         lines = [
             json.dumps({k: v for k, v in rec.items() if k != "stage_index"}) for rec in self.history
         ]
-        atomic_write_text("".join(line + "\n" for line in lines), self.paths.metrics)
+        atomic_write_text(self.paths.metrics, "".join(line + "\n" for line in lines))
 
     def final_checkpoint(self, stages: list[StageSummary]) -> Checkpoint:
         """``model.pt``: the final weights, the image size and the stages that made them."""
@@ -606,7 +606,7 @@ def _train(
                     paths.clear()
                 paths.root.mkdir(parents=True, exist_ok=True)
                 if not (resume and paths.config.is_file()):
-                    atomic_write_text(json.dumps(config.to_dict(), indent=2) + "\n", paths.config)
+                    atomic_write_text(paths.config, json.dumps(config.to_dict(), indent=2) + "\n")
                     paths.metrics.unlink(missing_ok=True)
             ddp.barrier(info)
             runner = _Runner(setup, model=model, train_ds=train_ds, val_ds=val_ds)
@@ -636,7 +636,7 @@ def _train(
                 val_inputs=inputs_digest(val_ds),
             )
             if info.is_main:
-                atomic_write_text(json.dumps(summary.to_dict(), indent=2) + "\n", paths.summary)
+                atomic_write_text(paths.summary, json.dumps(summary.to_dict(), indent=2) + "\n")
                 runner.final_checkpoint(summaries).save(paths.model)
             ddp.barrier(info)
             return summary
