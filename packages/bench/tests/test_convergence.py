@@ -83,3 +83,36 @@ def test_cli_errors_are_one_line(tmp_path: Path, dataset_dir: Path) -> None:
     assert result.exit_code == 2
     assert "unknown recipe 'nope'" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def _run(recipe: str, method: str, dice: float, *, converged: bool = True,
+         complete: bool = True, cpu: float = 3600.0) -> dict[str, object]:  # fmt: skip
+    return {"recipe": recipe, "method": method, "best_dice": dice, "converged": converged,
+            "complete": complete, "cpu_seconds": cpu}  # fmt: skip
+
+
+def test_recipe_choice_uses_validation_only_and_prefers_the_cheaper_of_equals() -> None:
+    from bench.convergence import choose_recipe
+
+    recipes = {"preset": "", "hold-step": "", "cosine": ""}
+    runs = [
+        _run("preset", "joint", 0.70, converged=False, cpu=1200),
+        _run("preset", "seranet-3", 0.69, converged=False, cpu=1200),
+        _run("hold-step", "joint", 0.724, cpu=3600),
+        _run("hold-step", "seranet-3", 0.716, cpu=9000),
+        _run("cosine", "joint", 0.722, cpu=3700),
+        _run("cosine", "seranet-3", 0.717, cpu=8000),
+    ]
+    choice = choose_recipe({"recipes": recipes, "runs": runs})
+    # hold-step 0.720 and cosine 0.7195 are equal within the tolerance: the cheaper wins
+    assert choice["recipe"] == "cosine"
+    assert "cheapest of 2" in choice["reason"]
+    assert [c["eligible"] for c in choice["candidates"]] == [False, True, True]
+    runs[5] = _run("cosine", "seranet-3", 0.70, cpu=8000)  # now clearly worse
+    assert choose_recipe({"recipes": recipes, "runs": runs})["recipe"] == "hold-step"
+    runs[3] = _run("hold-step", "seranet-3", 0.716, complete=False)
+    runs[4] = _run("cosine", "joint", 0.722, converged=False)
+    none = choose_recipe({"recipes": recipes, "runs": runs})
+    assert none["recipe"] is None
+    assert "hold-step: unfinished seranet-3" in none["reason"]
+    assert "cosine: not converged joint" in none["reason"]

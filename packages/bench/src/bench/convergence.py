@@ -33,6 +33,7 @@ __all__ = [
     "RECIPES",
     "STUDY_METHODS",
     "Recipe",
+    "choose_recipe",
     "convergence_study",
     "curve_of",
     "parse_recipes",
@@ -205,6 +206,7 @@ def convergence_study(
         label="convergence ", jobs=jobs, score_test=False,
     )  # fmt: skip
     result = summarize(out, preset, plan)
+    result["choice"] = choose_recipe(result)
     result["data"] = str(data)
     result["versions"] = versions()
     atomic_write_json(out / "convergence.json", result)
@@ -237,6 +239,63 @@ def summarize(out: Path, preset: Preset, plan: Sequence[tuple[Recipe, RunJob]]) 
     }
 
 
+CHOICE_TOLERANCE = 0.003
+"""Mean best validation Dice within which two recipes count as equally good (then the cheaper
+one is chosen); about the spread of a run's best validation Dice between neighbouring epochs."""
+
+
+def choose_recipe(result: dict[str, Any]) -> dict[str, Any]:
+    """The recipe of the converged preset, chosen on validation data only.
+
+    Eligible: a recipe every method of the study finished and converged under. Among those, the
+    highest mean (over methods) best validation Dice wins; recipes within
+    :data:`CHOICE_TOLERANCE` of it count as equal, and the one of least CPU time among them is
+    taken. Returns ``{"recipe": name or None, "reason": one line, "candidates": [...]}``.
+    """
+    methods = sorted({r["method"] for r in result["runs"]})
+    candidates = []
+    for name in result["recipes"]:
+        runs = [r for r in result["runs"] if r["recipe"] == name]
+        by_method = {r["method"]: r for r in runs}
+        missing = [m for m in methods if m not in by_method or not by_method[m]["complete"]]
+        unconverged = [m for m in methods if m in by_method and by_method[m]["converged"] is False]
+        dice = [by_method[m]["best_dice"] for m in methods if m in by_method]
+        candidates.append(
+            {
+                "recipe": name,
+                "eligible": not missing and not unconverged,
+                "unfinished": missing,
+                "not_converged": unconverged,
+                "mean_best_val_dice": (
+                    None if missing or None in dice else round(sum(dice) / len(dice), 4)
+                ),
+                "cpu_hours": round(sum(r["cpu_seconds"] for r in runs) / 3600, 2),
+            }
+        )
+    eligible = [c for c in candidates if c["eligible"]]
+    if not eligible:
+        why = "; ".join(
+            f"{c['recipe']}: "
+            + (f"unfinished {', '.join(c['unfinished'])}" if c["unfinished"] else "")
+            + (" " if c["unfinished"] and c["not_converged"] else "")
+            + (f"not converged {', '.join(c['not_converged'])}" if c["not_converged"] else "")
+            for c in candidates
+        )
+        return {"recipe": None, "reason": f"no recipe yet ({why})", "candidates": candidates}
+    top = max(c["mean_best_val_dice"] for c in eligible)
+    near = [c for c in eligible if c["mean_best_val_dice"] >= top - CHOICE_TOLERANCE]
+    best = min(near, key=lambda c: c["cpu_hours"])
+    reason = (
+        f"every method converged; mean best validation Dice {best['mean_best_val_dice']:.4f}"
+        + (
+            f", the cheapest of {len(near)} within {CHOICE_TOLERANCE} of the best ({top:.4f})"
+            if len(near) > 1
+            else ", the highest"
+        )
+    )
+    return {"recipe": best["recipe"], "reason": reason, "candidates": candidates}
+
+
 def markdown(result: dict[str, Any]) -> str:
     """A table: method, recipe, epochs, CPU time, best validation Dice, quarter gain, converged."""
 
@@ -259,6 +318,11 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {name} | {r['recipe']} | {r['epochs']} | {r['cpu_seconds'] / 3600:.2f} | "
             f"{num(r['best_dice'], '.4f')} | {num(r['quarter_gain'], '+.4f')} | {status} |"
         )
+    choice = result.get("choice")
+    if choice is not None:
+        chosen = f"`{choice['recipe']}`" if choice["recipe"] else "none yet"
+        lines += ["", f"Recipe of the converged preset (validation only): {chosen}: "
+                  f"{choice['reason']}."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
