@@ -8,6 +8,7 @@ import pytest
 from bench.paper import (
     PAPER_TABLE1_DICE,
     PAPER_TABLE2_DICE,
+    NoiseDrop,
     ablation_checks,
     beside_paper_markdown,
     checks_markdown,
@@ -15,7 +16,7 @@ from bench.paper import (
     shape_checks,
 )
 from bench.stats import Term
-from bench.tables import RunScores, gap_recovered, make_rows
+from bench.tables import AblationPoint, RunScores, TableRow, gap_recovered, make_rows
 
 
 def _scores(method: str, recon_type: str | None, avg: float, seed: int = 0) -> RunScores:
@@ -24,7 +25,7 @@ def _scores(method: str, recon_type: str | None, avg: float, seed: int = 0) -> R
     return RunScores(method, recon_type, seed, dice, dist, dist)
 
 
-def _table(avg: dict[tuple[str, str | None], float | list[float]]) -> list[dict]:
+def _table(avg: dict[tuple[str, str | None], float | list[float]]) -> list[TableRow]:
     scores = []
     for (method, t), value in avg.items():
         for seed, v in enumerate(value if isinstance(value, list) else [value]):
@@ -100,22 +101,22 @@ def test_seed_spread_decides_whether_seranet_beats_joint():
 
 def test_noise_checks_name_the_method_losing_least():
     drops = [
-        {"method": "zero-filling", "recon_type": None, "drop": 0.001},
-        {"method": "segnetmri", "recon_type": None, "drop": 0.05},
-        {"method": "joint", "recon_type": "B", "drop": 0.03},
-        {"method": "seranet-3", "recon_type": "B", "drop": 0.02},
+        NoiseDrop("zero-filling", None, 0.8, 0.799),
+        NoiseDrop("segnetmri", None, 0.8, 0.75),
+        NoiseDrop("joint", "B", 0.8, 0.77),
+        NoiseDrop("seranet-3", "B", 0.8, 0.78),
     ]
     (check,) = noise_checks(drops)
     assert check.holds is True
     assert "joint +0.0300" in check.evidence
-    drops[2]["drop"] = 0.01
+    drops[2] = NoiseDrop("joint", "B", 0.8, 0.79)
     assert noise_checks(drops)[0].holds is False
 
 
 def test_ablation_checks_judge_rising_dice_per_method():
     def point(method, k, avg, note=None):
-        p = {"method": method, "recon_type": "A", "recon_blocks": k, "dice": {"avg": avg}}
-        return {**p, "note": note} if note else p
+        row = TableRow(method, "A", 1, {"mean": avg}, recon_blocks=k)
+        return AblationPoint(row, note)
 
     points = [
         point("joint", 1, 0.70), point("joint", 3, 0.72), point("joint", 5, 0.71),
@@ -154,7 +155,7 @@ def test_beside_paper_table_shows_both_columns():
 
 def test_ablation_checks_judge_seranet_against_the_baselines_and_b_against_a():
     def point(method, t, k, avg):
-        return {"method": method, "recon_type": t, "recon_blocks": k, "dice": {"avg": avg}}
+        return AblationPoint(TableRow(method, t, 1, {"mean": avg}, recon_blocks=k))
 
     points = [
         point("two-step", "A", 1, 0.70), point("two-step", "A", 3, 0.71),
@@ -181,8 +182,8 @@ def test_ablation_checks_judge_seranet_against_the_baselines_and_b_against_a():
 def _source(per_slice: dict[tuple[str, str | None], np.ndarray]):
     """A term source over synthetic per-slice tables: (seeds, subjects, slices, classes)."""
 
-    def source(row: dict) -> Term | None:
-        values = per_slice.get((row["method"], row["recon_type"]))
+    def source(row: TableRow) -> Term | None:
+        values = per_slice.get((row.method, row.recon_type))
         if values is None:
             return None
         seeds = []
@@ -190,7 +191,7 @@ def _source(per_slice: dict[tuple[str, str | None], np.ndarray]):
             seeds.append(
                 {(f"s{i}", k): v[i, k] for i in range(v.shape[0]) for k in range(v.shape[1])}
             )
-        return Term(row["method"], tuple(seeds))
+        return Term(row.method, tuple(seeds))
 
     return source
 
@@ -250,23 +251,19 @@ def test_paired_noise_and_ablation_checks():
     base = np.random.default_rng(2).uniform(0.5, 0.9, (1, 3, 20, 3))
     low = {("seranet-3", "B"): base + 0.05, ("joint", "B"): base + 0.05}
     high = {("seranet-3", "B"): base + 0.02, ("joint", "B"): base - 0.05}
-    drops = [
-        {"method": "seranet-3", "recon_type": "B", "drop": 0.03, "seeds_high": 1},
-        {"method": "joint", "recon_type": "B", "drop": 0.10, "seeds_high": 1},
-    ]
+    drops = [NoiseDrop("seranet-3", "B", 0.8, 0.77), NoiseDrop("joint", "B", 0.8, 0.70)]
     (check,) = noise_checks(drops, _source(low), _source(high))
     assert check.verdict == "holds"
     assert check.paired is not None
     assert check.paired.estimate == pytest.approx(0.07)
 
-    def point(method: str, t: str, k: int, avg: float) -> dict:
-        return {"method": method, "recon_type": t, "recon_blocks": k, "seeds": 1,
-                "dice": {"avg": avg}}  # fmt: skip
+    def point(method: str, t: str, k: int, avg: float) -> AblationPoint:
+        return AblationPoint(TableRow(method, t, 1, {"mean": avg}, recon_blocks=k))
 
     by_k = {1: base, 5: base - 0.03}
 
-    def source(row: dict) -> Term | None:
-        v = by_k[row["recon_blocks"]][0]
+    def source(row: TableRow) -> Term | None:
+        v = by_k[row.recon_blocks][0]
         return Term("x", ({(f"s{i}", k): v[i, k] for i in range(3) for k in range(20)},))
 
     points = [point("joint", "A", 1, 0.70), point("joint", "A", 5, 0.67)]

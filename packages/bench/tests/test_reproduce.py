@@ -16,6 +16,7 @@ from bench.cli import app
 from bench.data import noise_folder, simulate
 from bench.presets import SMOKE
 from bench.reproduce import STEPS, noise_drop, reproduce, seed_matched
+from bench.tables import TableRow
 from seranet.train import RunSummary
 from seranet.train import train as seranet_train
 
@@ -76,19 +77,19 @@ def test_reproduce_writes_every_artefact_and_resumes(dataset_dir: Path, tmp_path
 
 
 def test_noise_drop_pairs_rows_by_method_and_type() -> None:
-    def row(method: str, recon_type: str | None, dice: float) -> dict[str, Any]:
-        return {"method": method, "recon_type": recon_type, "dice": {"avg": dice}}
+    def row(method: str, recon_type: str | None, dice: float) -> TableRow:
+        return TableRow(method, recon_type, 1, {"mean": dice})
 
     drops = noise_drop(
         [row("joint", "A", 0.8), row("joint", "B", 0.85), row("zero-filling", None, 0.7)],
         [row("joint", "B", 0.80), row("zero-filling", None, 0.6)],
     )
-    assert [(d["method"], d["recon_type"]) for d in drops] == [
+    assert [(d.method, d.recon_type) for d in drops] == [
         ("joint", "B"),
         ("zero-filling", None),
     ]
-    assert drops[0]["drop"] == pytest.approx(0.05)
-    assert drops[1]["drop"] == pytest.approx(0.1)
+    assert drops[0].drop == pytest.approx(0.05)
+    assert drops[1].drop == pytest.approx(0.1)
 
 
 def _scored_run(root: Path, name: str, dice: float) -> None:
@@ -98,8 +99,8 @@ def _scored_run(root: Path, name: str, dice: float) -> None:
 
 
 def test_seed_matched_compares_the_same_seeds_when_their_runs_are_at_hand(tmp_path: Path) -> None:
-    def row(method: str, seeds: int, dice: float) -> dict[str, Any]:
-        return {"method": method, "recon_type": "B", "seeds": seeds, "dice": {"avg": dice}}
+    def row(method: str, seeds: int, dice: float) -> TableRow:
+        return TableRow(method, "B", seeds, {"mean": dice})
 
     def run(method: str, seed: int) -> dict[str, Any]:
         path = f"elsewhere/runs/noise10/{method}_B_k3_s{seed}"  # moved: found by name
@@ -111,16 +112,16 @@ def test_seed_matched_compares_the_same_seeds_when_their_runs_are_at_hand(tmp_pa
     high_runs = [run("joint", 0), run("seranet-3", 0), run("two-step", 0)]
     _scored_run(tmp_path, "joint_B_k3_s0", 0.66)  # seranet-3's seed-0 run is gone
     matched = seed_matched(low_rows, low_runs=low_runs, high_runs=high_runs, low_runs_dir=tmp_path)
-    assert [(r["method"], r["seeds"]) for r in matched] == [
+    assert [(r.method, r.seeds) for r in matched] == [
         ("joint", 1),
         ("seranet-3", 3),
         ("two-step", 1),
     ]
-    assert matched[0]["dice"]["mean"] == pytest.approx(0.66)
+    assert matched[0].mean_dice == pytest.approx(0.66)
     assert matched[1:] == low_rows[1:]
     drops = noise_drop(matched, [row("joint", 1, 0.60), row("seranet-3", 1, 0.70)])
-    assert [(d["seeds_low"], d["seeds_high"]) for d in drops] == [(1, 1), (3, 1)]
-    assert drops[0]["drop"] == pytest.approx(0.06)
+    assert [(d.seeds_low, d.seeds_high) for d in drops] == [(1, 1), (3, 1)]
+    assert drops[0].drop == pytest.approx(0.06)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,6 @@
-"""Atomic file writes: a temporary file in the destination's folder, then ``os.replace``."""
+"""File helpers of every bench module: atomic writes (a temporary file in the destination's
+folder, then ``os.replace``), JSON / JSON-lines reading with one-line errors, one writer per
+output folder, and :class:`BenchError`."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "read_json",
+    "read_jsonl",
     "writes_folder",
 ]
 
@@ -73,6 +76,12 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise BenchError(f"{str(path)!r} does not exist") from None
     except (OSError, ValueError) as error:
         raise BenchError(f"cannot read {str(path)!r}: {error}") from None
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[Any]:
+    """The records of a JSON-lines file (``metrics.jsonl``), blank lines skipped."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def writes_folder(parameter: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

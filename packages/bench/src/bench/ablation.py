@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from matplotlib.figure import Figure
 from rich.console import Console
 
-from bench._io import BenchError, atomic_write_json, atomic_write_text, writes_folder
+from bench._io import atomic_write_json, atomic_write_text, writes_folder
 from bench._render import save_figure
 from bench.compare import (
     Trainer,
@@ -28,20 +27,29 @@ from bench.compare import (
     run_specs,
     versions,
 )
-from bench.presets import RECON_FREE, Preset
-from bench.tables import CLASSES, KEYS, make_rows, score
-from seranet.vocabulary import LONG_NAMES, MEAN
+from bench.presets import REFERENCES, Preset
+from bench.tables import KEYS, AblationPoint, cell, make_rows
+from seranet.vocabulary import LONG_NAMES, MEAN, TISSUES
 
-__all__ = ["AblationResult", "ablate_blocks", "ablation_markdown", "parse_blocks", "plot_ablation"]
+__all__ = [
+    "NO_RECONSTRUCTION",
+    "AblationResult",
+    "ablate_blocks",
+    "ablation_markdown",
+    "parse_blocks",
+    "plot_ablation",
+]
+
+NO_RECONSTRUCTION = "no reconstruction module: independent of K"
+"""The note on the points of the :data:`~bench.presets.REFERENCES` (their K is only a name)."""
 
 
 @dataclass(frozen=True)
 class AblationResult:
     """What :func:`ablate_blocks` wrote."""
 
-    points: list[dict[str, Any]]
-    """One per method, type and K: ``{"method", "recon_type", "recon_blocks", "seeds",
-    "dice": {csf, gm, wm, avg}, "dice_std", "hd", "hd95"}``."""
+    points: list[AblationPoint]
+    """One per method, type and K (``ablation.json``'s ``points``)."""
     json_path: Path
     """``ablation.json``."""
     png_path: Path
@@ -72,26 +80,33 @@ def _label(method: str, recon_type: str | None) -> str:
     return name if recon_type is None else f"{name} (Type {recon_type})"
 
 
-def plot_ablation(points: Sequence[dict[str, Any]], title: str) -> Figure:
+def _series(
+    points: Sequence[AblationPoint],
+) -> dict[tuple[str, str | None], dict[int, AblationPoint]]:
+    """The points by method and type, then by K."""
+    series: dict[tuple[str, str | None], dict[int, AblationPoint]] = {}
+    for p in points:
+        series.setdefault((p.row.method, p.row.recon_type), {})[p.recon_blocks] = p
+    return series
+
+
+def plot_ablation(points: Sequence[AblationPoint], title: str) -> Figure:
     """Three panels (CSF, GM, WM): Dice against K per method and type, error bars if seeds > 1."""
     fig = Figure(figsize=(12, 3.8), layout="constrained")
     axes = fig.subplots(1, 3)
-    series: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
-    for p in points:
-        series.setdefault((p["method"], p["recon_type"]), []).append(p)
-    for ax, cls in zip(axes, CLASSES, strict=True):
+    series = _series(points)
+    for ax, cls in zip(axes, TISSUES, strict=True):
         name = LONG_NAMES[cls]
-        for (method, recon_type), pts in series.items():
-            pts = sorted(pts, key=lambda p: p["recon_blocks"])
-            ks = [p["recon_blocks"] for p in pts]
-            ys = [p["dice"][cls] for p in pts]
-            errs = [(p["dice_std"] or {}).get(cls) or 0.0 for p in pts]
+        for (method, recon_type), by_k in series.items():
+            ks = sorted(by_k)
+            ys = [by_k[k].row.dice[cls] for k in ks]
+            errs = [(by_k[k].row.dice_std or {}).get(cls) or 0.0 for k in ks]
             style = "--" if recon_type == "A" else "-"
             ax.errorbar(ks, ys, yerr=errs, fmt=style + "o", capsize=2, markersize=4,
                         label=_label(method, recon_type))  # fmt: skip
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("reconstruction blocks K")
-        ax.set_xticks(sorted({p["recon_blocks"] for p in points}))
+        ax.set_xticks(sorted({p.recon_blocks for p in points}))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("Dice")
     axes[-1].legend(fontsize=7, loc="best")
@@ -99,24 +114,14 @@ def plot_ablation(points: Sequence[dict[str, Any]], title: str) -> Figure:
     return fig
 
 
-def ablation_markdown(points: Sequence[dict[str, Any]], title: str) -> str:
+def ablation_markdown(points: Sequence[AblationPoint], title: str) -> str:
     """A Markdown table: one row per method and type, one column per K (average Dice)."""
-    ks = sorted({p["recon_blocks"] for p in points})
-    series: dict[tuple[str, str | None], dict[int, dict[str, Any]]] = {}
-    for p in points:
-        series.setdefault((p["method"], p["recon_type"]), {})[p["recon_blocks"]] = p
+    ks = sorted({p.recon_blocks for p in points})
+    series = _series(points)
     lines = [f"### {title}", "", "| Method | " + " | ".join(f"K={k}" for k in ks) + " |"]
     lines.append("|---|" + "---:|" * len(ks))
     for (method, recon_type), by_k in series.items():
-        cells = []
-        for k in ks:
-            point = by_k.get(k)
-            if point is None or score(point["dice"], MEAN) is None:
-                cells.append("-")
-                continue
-            std = score(point["dice_std"], MEAN)
-            mean = score(point["dice"], MEAN)
-            cells.append(f"{mean:.4f}" + (f" ± {std:.4f}" if std is not None else ""))
+        cells = [cell(by_k[k].row, MEAN) if k in by_k else "-" for k in ks]
         lines.append(f"| {_label(method, recon_type)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -152,8 +157,6 @@ def ablate_blocks(
         raise ValueError(f"seeds must be >= 1; got {seeds}")
     data = check_data(data_dir, preset)
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise BenchError(f"output {str(out)!r} exists and is not a directory")
     runs = Path(runs_dir) if runs_dir is not None else out / "runs"
     single = preset.replace(seeded_methods=tuple(names), seeds=seeds)
     per_k = {k: run_specs(single, names, types, seeds=seeds, recon_blocks=k) for k in ks}
@@ -171,14 +174,14 @@ def ablate_blocks(
         jobs=jobs,
     )
     outcomes = {o.spec.name: o for o in done}
-    points: list[dict[str, Any]] = []
-    for k, specs in per_k.items():
-        for row in make_rows(outcomes[s.name].test_scores for s in specs):
-            points.append({"recon_blocks": k, **row})
-    for p in points:
-        p.pop("gap_recovered", None)
-        if p["method"] in RECON_FREE and p["method"] != "segnetmri":
-            p["note"] = "no reconstruction module: independent of K"
+    points = [
+        AblationPoint(
+            replace(row, recon_blocks=k, gap_recovered=None),
+            note=NO_RECONSTRUCTION if row.method in REFERENCES else None,
+        )
+        for k, specs in per_k.items()
+        for row in make_rows(outcomes[s.name].test_scores for s in specs)
+    ]
     title = (
         f"Dice vs reconstruction blocks - preset `{preset.name}`, data `{data}`, "
         f"{'seed 0' if seeds == 1 else f'{seeds} seeds'}"
@@ -193,11 +196,11 @@ def ablate_blocks(
             "recon_types": list(types),
             "seeds": seeds,
             "keys": list(KEYS),
-            "points": points,
+            "points": [p.to_json() for p in points],
             "versions": versions(),
         },
     )
     markdown = ablation_markdown(points, title)
     atomic_write_text(out / "ablation.md", markdown)
     png_path = save_figure(plot_ablation(points, title), out / "ablation.png")
-    return AblationResult(points, json_path, png_path, markdown)
+    return AblationResult(points=points, json_path=json_path, png_path=png_path, markdown=markdown)

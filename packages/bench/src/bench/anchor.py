@@ -35,7 +35,8 @@ from bench.compare import RunJob, RunSpec, check_data, run_jobs, versions
 from bench.convergence import RECIPES
 from bench.data import simulate
 from bench.paper import PAPER_TABLE1_DICE
-from bench.presets import PAPER, Preset
+from bench.presets import CPU_TRAINING, PAPER, REFERENCES, Preset
+from seranet.vocabulary import mean_of
 
 __all__ = ["ANCHOR", "CONDITIONS", "Condition", "anchor_study", "parse_conditions"]
 
@@ -45,13 +46,9 @@ ANCHOR = PAPER.replace(
     width=16,
     depth=4,
     recon_width=16,
-    epochs=8,
-    pretrain_epochs=4,
-    batch_size=4,
-    lr=1e-3,
-    lr_step=3,
-    methods=("fully-sampled", "zero-filling"),
+    methods=REFERENCES,
     seeds=1,
+    **CPU_TRAINING,
 )
 """Base settings: the paper's data (1 mm BrainWeb, 57 slices of 3 mm, 30 % of the lines with 16
 centre lines, 15 / 2 / 3 subjects) and the ``cpu`` preset's training (batch 4, lr 1e-3) with a
@@ -214,6 +211,6 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['condition']} | {r['method']} | {100 * r['noise']:g} % | {r['labels']} | "
             f"{r['width']} | {r['depth']} | {r['epochs']} | {flag[r['converged']]} | "
-            f"{d['csf']:.4f} | {d['gm']:.4f} | {d['wm']:.4f} | {d['avg']:.4f} | {r['paper']:.4f} |"
+            f"{d['csf']:.4f} | {d['gm']:.4f} | {d['wm']:.4f} | {mean_of(d):.4f} | {r['paper']:.4f} |"
         )
     return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,10 @@ from bench import __version__
 from bench._io import BenchError
 from bench.presets import PRESETS, Preset, get_preset
 from kspace.cli_conventions import fail_with, make_app, run
+from seranet.vocabulary import DISPLAY_NAMES, MEAN, TISSUES
+
+if TYPE_CHECKING:
+    from bench.tables import TableRow
 
 __all__ = ["app", "main"]
 
@@ -99,6 +103,12 @@ def _jobs(jobs: int, device: str) -> int:
 
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Dataset directory (mrsim simulate output).")]
+RunsOpt = Annotated[Path | None, typer.Option("--runs", help="Run folders (default OUT/runs).")]
+
+
+def _names(text: str | None) -> list[str] | None:
+    """A comma-separated option as a list (None when not given); the library checks the names."""
+    return text.split(",") if text is not None else None
 
 
 @app.command("compare")
@@ -118,9 +128,7 @@ def compare_cmd(
         int | None,
         typer.Option("--seeds", help="Seeds of the key methods (joint, seranet-3, seranet-3++)."),
     ] = None,
-    runs: Annotated[
-        Path | None, typer.Option("--runs", help="Run folders (default OUT/runs).")
-    ] = None,
+    runs: RunsOpt = None,
     epochs: EpochsOpt = None,
     pretrain_epochs: PretrainEpochsOpt = None,
     recipe: RecipeOpt = None,
@@ -136,8 +144,8 @@ def compare_cmd(
             data,
             out,
             _preset(preset, epochs, pretrain_epochs, recipe),
-            methods=methods.split(",") if methods is not None else None,
-            recon_types=recon_types.split(",") if recon_types is not None else None,
+            methods=_names(methods),
+            recon_types=_names(recon_types),
             seeds=seeds,
             runs_dir=runs,
             device=device,
@@ -149,36 +157,27 @@ def compare_cmd(
     console.print(f"{describe(result.outcomes)}; wrote {out / 'table.md'}")
 
 
-def _rich_table(rows: list[dict[str, Any]]) -> Table:
+def _rich_table(rows: list[TableRow]) -> Table:
+    from bench.tables import cell
+
     table = Table(title="Test Dice (mean over slices; ± std over seeds) and HD (mm)")
-    for name in ("method", "type", "seeds", "CSF", "GM", "WM", "avg Dice", "avg HD", "gap"):
+    mean = DISPLAY_NAMES[MEAN]
+    names = ("method", "type", "seeds", *(DISPLAY_NAMES[t] for t in TISSUES))
+    for name in (*names, f"{mean} Dice", f"{mean} HD", "gap"):
         table.add_column(
             name,
             justify="left" if name in ("method", "type") else "right",
             no_wrap=name == "method",
         )
-
-    from bench.tables import score
-    from seranet.vocabulary import MEAN
-
-    def cell(row: dict[str, Any], key: str, metric: str = "dice", digits: int = 4) -> str:
-        mean = score(row[metric], key)
-        std = score(row.get(f"{metric}_std"), key)
-        if mean is None:
-            return "-"
-        return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")
-
     for row in rows:
-        gap = row["gap_recovered"]
+        gap = row.gap_recovered
         table.add_row(
-            row["method"],
-            row["recon_type"] or "-",
-            str(row["seeds"]),
-            cell(row, "csf"),
-            cell(row, "gm"),
-            cell(row, "wm"),
+            row.method,
+            row.recon_type or "-",
+            str(row.seeds),
+            *(cell(row, t) for t in TISSUES),
             cell(row, MEAN),
-            cell(row, MEAN, "hd", 2),
+            cell(row, MEAN, metric="hd", digits=2),
             "n/a" if gap is None else f"{100 * gap:.0f} %",
         )
     return table
@@ -208,9 +207,7 @@ def ablate_cmd(
         str | None, typer.Option("--recon-types", help="Reg block types, e.g. A,B.")
     ] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Seeds per point.")] = 1,
-    runs: Annotated[
-        Path | None, typer.Option("--runs", help="Run folders (default OUT/runs).")
-    ] = None,
+    runs: RunsOpt = None,
     epochs: EpochsOpt = None,
     pretrain_epochs: PretrainEpochsOpt = None,
     recipe: RecipeOpt = None,
@@ -227,8 +224,8 @@ def ablate_cmd(
             out,
             _preset(preset, epochs, pretrain_epochs, recipe),
             blocks=parse_blocks(blocks) if blocks is not None else None,
-            methods=methods.split(",") if methods is not None else None,
-            recon_types=recon_types.split(",") if recon_types is not None else None,
+            methods=_names(methods),
+            recon_types=_names(recon_types),
             seeds=seeds,
             runs_dir=runs,
             device=device,

@@ -32,7 +32,6 @@ reconstruction. (Skipping would need the trainer to accept a finished stage from
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -49,10 +48,17 @@ from rich.console import Console
 
 import seranet
 from bench import __version__
-from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json, writes_folder
-from bench.presets import RECON_FREE, RECON_TYPES, Preset
+from bench._io import (
+    BenchError,
+    atomic_write_json,
+    atomic_write_text,
+    read_json,
+    read_jsonl,
+    writes_folder,
+)
+from bench.presets import RECON_FREE, RECON_TYPES, REFERENCES, Preset
 from bench.stats import Term, term_from_metrics
-from bench.tables import CLASSES, RunScores, make_rows, rows_to_csv, rows_to_markdown
+from bench.tables import RunScores, TableRow, make_rows, rows_to_csv, rows_to_markdown
 from kspace.guard import die_with_parent, stop_pool
 from seranet.data import SplitConfig, split_subjects
 from seranet.evaluate import evaluate
@@ -60,9 +66,11 @@ from seranet.models import parse_model_name
 from seranet.train import EpochRecord, RunPaths, RunSummary, TrainConfig
 from seranet.train import train as seranet_train
 from seranet.train.convergence import final_stage_dice, is_converged
+from seranet.vocabulary import MEAN, TISSUES
 
 __all__ = [
     "METRICS_FILE",
+    "TRAINING_FIELDS",
     "CompareResult",
     "RunOutcome",
     "RunSpec",
@@ -109,7 +117,7 @@ class RunSpec:
         parts = [self.method]
         if self.recon_type is not None:
             parts.append(self.recon_type)
-        if self.method not in ("fully-sampled", "zero-filling"):
+        if self.method not in REFERENCES:
             parts.append(f"k{self.recon_blocks}")
         parts.append(f"s{self.seed}")
         return "_".join(parts)
@@ -118,7 +126,7 @@ class RunSpec:
     def label(self) -> str:
         """Human-readable: ``joint (type A, K=3, seed 1)``."""
         bits = [] if self.recon_type is None else [f"type {self.recon_type}"]
-        if self.method not in ("fully-sampled", "zero-filling"):
+        if self.method not in REFERENCES:
             bits.append(f"K={self.recon_blocks}")
         bits.append(f"seed {self.seed}")
         return f"{self.method} ({', '.join(bits)})"
@@ -151,8 +159,8 @@ class RunOutcome:
 class CompareResult:
     """What :func:`compare` returns."""
 
-    rows: list[dict[str, Any]]
-    """The table rows (as written to ``table.json``)."""
+    rows: list[TableRow]
+    """The table rows (written to ``table.json``)."""
     outcomes: list[RunOutcome]
     """Every run, in the order run."""
     out_dir: Path
@@ -209,25 +217,31 @@ def run_specs(
     return specs
 
 
+TRAINING_FIELDS: tuple[str, ...] = (
+    "epochs",
+    "pretrain_epochs",
+    "batch_size",
+    "lr",
+    "lr_step",
+    "lr_schedule",
+    "lr_hold",
+    "warmup_epochs",
+    "sampling",
+    "center_lines",
+    "eval_seed",
+)
+""":class:`~bench.presets.Preset` fields that :class:`seranet.train.TrainConfig` takes as they are."""
+
+
 def train_config(preset: Preset, spec: RunSpec, data_dir: Path, *, device: str) -> TrainConfig:
     """The :class:`seranet.TrainConfig` of ``spec`` under ``preset``."""
     return TrainConfig(
         data_dir=str(data_dir),
         model=preset.model_config(spec.method, spec.recon_type, spec.recon_blocks),
-        epochs=preset.epochs,
-        pretrain_epochs=preset.pretrain_epochs,
-        batch_size=preset.batch_size,
-        lr=preset.lr,
-        lr_step=preset.lr_step,
-        lr_schedule=preset.lr_schedule,
-        lr_hold=preset.lr_hold,
-        warmup_epochs=preset.warmup_epochs,
-        sampling=preset.sampling,
-        center_lines=preset.center_lines,
         seed=spec.seed,
-        eval_seed=preset.eval_seed,
         device=device,
         split=SplitConfig(*preset.split),
+        **{name: getattr(preset, name) for name in TRAINING_FIELDS},
     )
 
 
@@ -262,8 +276,7 @@ def run_converged(run_dir: Path) -> bool | None:
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
         return None
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return is_converged(final_stage_dice(records))
+    return is_converged(final_stage_dice(read_jsonl(path)))
 
 
 def _scores_from_json(data: dict[str, Any], spec: RunSpec, run_dir: Path) -> RunScores:
@@ -271,20 +284,20 @@ def _scores_from_json(data: dict[str, Any], spec: RunSpec, run_dir: Path) -> Run
 
     def pick(metric: str) -> dict[str, float]:
         out = {}
-        for c in CLASSES:
+        for c in TISSUES:
             value = per_class[c][metric]
             out[c] = float("nan") if value is None else float(value)
         return out
 
     return RunScores(
-        spec.method,
-        spec.recon_type,
-        spec.seed,
-        pick("dice"),
-        pick("hd_mm"),
-        pick("hd95_mm"),
-        run_converged(run_dir),
-        str(run_dir),
+        method=spec.method,
+        recon_type=spec.recon_type,
+        seed=spec.seed,
+        dice=pick("dice"),
+        hd=pick("hd_mm"),
+        hd95=pick("hd95_mm"),
+        converged=run_converged(run_dir),
+        run_dir=str(run_dir),
     )
 
 
@@ -294,23 +307,22 @@ def saved_scores(run_dir: Path, spec: RunSpec) -> RunScores | None:
     return _scores_from_json(read_json(path), spec, run_dir) if path.is_file() else None
 
 
-def term_source(root: Path, recon_blocks: int) -> Callable[[dict[str, Any]], Term | None]:
+def term_source(root: Path, recon_blocks: int) -> Callable[[TableRow], Term | None]:
     """Per-slice test scores of a table row's runs under ``root`` (run folders named by
-    :class:`RunSpec`): seeds ``0 .. row["seeds"] - 1``, K from the row's ``recon_blocks`` or
+    :class:`RunSpec`): seeds ``0 .. row.seeds - 1``, K from the row's ``recon_blocks`` or
     ``recon_blocks``. None when a run has no scores or none per slice (runs scored before
     per-slice scores were kept)."""
 
-    def source(row: dict[str, Any]) -> Term | None:
-        k = int(row.get("recon_blocks") or recon_blocks)
+    def source(row: TableRow) -> Term | None:
+        k = row.recon_blocks or recon_blocks
         metrics = []
-        for seed in range(int(row.get("seeds", 1))):
-            path = root / RunSpec(row["method"], row["recon_type"], seed, k).name / METRICS_FILE
+        for seed in range(row.seeds):
+            path = root / RunSpec(row.method, row.recon_type, seed, k).name / METRICS_FILE
             data = read_json(path) if path.is_file() else {}
             if not data.get("slices"):
                 return None
             metrics.append(data)
-        name = row["method"] + (f" ({row['recon_type']})" if row["recon_type"] else "")
-        return term_from_metrics(name, metrics)
+        return term_from_metrics(row.name, metrics)
 
     return source
 
@@ -378,7 +390,7 @@ def run_one(
     if epoch_lines:
 
         def line(record: EpochRecord) -> None:
-            dice = (record.val_dice or {}).get("mean")
+            dice = (record.val_dice or {}).get(MEAN)
             value = f"val Dice {dice:.4f}" if dice is not None else f"val MSE {record.val_mse:.3g}"
             total = config.stage_epochs(record.stage)
             print(
@@ -391,7 +403,8 @@ def run_one(
         extra["on_epoch_end"] = line
     summary = train(config, run_dir, resume=True, progress=progress, console=console, **extra)
     if not score_test:
-        return RunOutcome(spec, run_dir, status, time.perf_counter() - start, None)
+        seconds = time.perf_counter() - start
+        return RunOutcome(spec=spec, run_dir=run_dir, status=status, seconds=seconds, scores=None)
     metrics_path = run_dir / METRICS_FILE
     if summary.skipped and metrics_path.is_file():
         data_json = read_json(metrics_path)
@@ -402,7 +415,8 @@ def run_one(
         data_json = result.to_dict(per_slice=True)
         atomic_write_json(metrics_path, data_json)
     scores = _scores_from_json(data_json, spec, run_dir)
-    return RunOutcome(spec, run_dir, status, time.perf_counter() - start, scores)
+    seconds = time.perf_counter() - start
+    return RunOutcome(spec=spec, run_dir=run_dir, status=status, seconds=seconds, scores=scores)
 
 
 def plan_runs(
@@ -430,9 +444,15 @@ def plan_runs(
     root = Path(runs_dir)
     items = [RunJob(spec, preset, root) for spec in specs]
     return run_jobs(
-        items, data, device=device, progress=progress, console=console, trainer=trainer,
-        label=label, jobs=jobs,
-    )  # fmt: skip
+        items,
+        data,
+        device=device,
+        progress=progress,
+        console=console,
+        trainer=trainer,
+        label=label,
+        jobs=jobs,
+    )
 
 
 @dataclass(frozen=True)
@@ -528,7 +548,7 @@ def run_jobs(
                 scored = (
                     ""
                     if outcome.scores is None
-                    else f", test Dice {outcome.scores.metric('dice')['avg']:.4f}"
+                    else f", test Dice {outcome.scores.metric('dice')[MEAN]:.4f}"
                 )
                 console.print(
                     f"[bold]{label}[{len(done)}/{len(items)}][/bold] {outcome.spec.label}: "
@@ -557,7 +577,7 @@ def write_table(
     data: Path,
     extra: dict[str, Any],
     title: str = "Comparison",
-) -> tuple[list[dict[str, Any]], str]:
+) -> tuple[list[TableRow], str]:
     """Write ``table.json`` / ``.csv`` / ``.md``, ``runs.json`` and ``preset.json``."""
     rows = make_rows(o.test_scores for o in outcomes)
     markdown = rows_to_markdown(rows, _title(preset, data, title), links_from=out_dir)
@@ -580,7 +600,7 @@ def write_table(
             for o in outcomes
         ],
     )
-    atomic_write_json(out_dir / "table.json", rows)
+    atomic_write_json(out_dir / "table.json", [row.to_json() for row in rows])
     atomic_write_text(out_dir / "table.csv", rows_to_csv(rows))
     atomic_write_text(out_dir / "table.md", markdown)
     return rows, markdown
@@ -637,14 +657,18 @@ def compare(
     specs = run_specs(preset, methods, types, seeds=seeds)
     data = check_data(data_dir, preset)
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise BenchError(f"output {str(out)!r} exists and is not a directory")
     runs = Path(runs_dir) if runs_dir is not None else out / "runs"
     outcomes = plan_runs(
-        specs, preset, data_dir=data, runs_dir=runs, device=device, progress=progress,
+        specs,
+        preset,
+        data_dir=data,
+        runs_dir=runs,
+        device=device,
+        progress=progress,
         console=console,
-        trainer=trainer, jobs=jobs,
-    )  # fmt: skip
+        trainer=trainer,
+        jobs=jobs,
+    )
     extra = {
         "methods": list(methods),
         "recon_types": list(types),
@@ -653,7 +677,7 @@ def compare(
         "command": "compare",
     }
     rows, markdown = write_table(out, outcomes, preset, data=data, extra=extra, title="Comparison")
-    return CompareResult(rows, outcomes, out, markdown)
+    return CompareResult(rows=rows, outcomes=outcomes, out_dir=out, markdown=markdown)
 
 
 def describe(outcomes: Sequence[RunOutcome]) -> str:

@@ -14,7 +14,6 @@ curves alone. Layout::
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench._io import BenchError, atomic_write, atomic_write_json, atomic_write_text, writes_folder
+from bench._io import atomic_write, atomic_write_json, atomic_write_text, read_jsonl, writes_folder
 from bench.compare import RunJob, RunSpec, check_data, run_jobs, versions
 from bench.presets import RECON_FREE, Preset
 from seranet.train.convergence import final_stage_dice, is_converged, quarter_gain
@@ -125,11 +124,7 @@ def curve_of(run_dir: Path) -> dict[str, Any]:
     stage, epoch, mean Dice, cumulative CPU and wall seconds since the run started (all stages,
     pre-training included); plus the best Dice, the quarter gain and the converged flag."""
     path = run_dir / "metrics.jsonl"
-    records = (
-        [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        if path.is_file()
-        else []
-    )
+    records = read_jsonl(path) if path.is_file() else []
     points, cpu, wall = [], 0.0, 0.0
     for r in records:
         cpu += float(r.get("cpu_seconds") or r["seconds"])
@@ -198,8 +193,6 @@ def convergence_study(
     """
     data = check_data(data_dir, preset)
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise BenchError(f"output {str(out)!r} exists and is not a directory")
     plan = _jobs(preset, recipes, methods=methods, recon_type=recon_type, root=out / "runs")
     run_jobs(
         [job for _, job in plan], data, device=device, progress=progress, console=console,

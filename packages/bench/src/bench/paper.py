@@ -27,18 +27,19 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from bench.presets import REFERENCES
 from bench.stats import PairedResult, Term, paired_bootstrap
-from bench.tables import converged_cell, gap_recovered, score, sort_rows
-from seranet.vocabulary import SCORE_KEYS, mean_of
+from bench.tables import AblationPoint, TableRow, cell, converged_cell, gap_recovered, sort_rows
+from seranet.vocabulary import MEAN, SCORE_KEYS
 
 __all__ = [
     "PAPER_TABLE1_DICE",
     "PAPER_TABLE2_DICE",
     "Check",
+    "NoiseDrop",
     "TermSource",
     "ablation_checks",
     "beside_paper_markdown",
@@ -107,8 +108,36 @@ BASELINES = ("two-step", "joint", "segnetmri")
 """The reconstruct-and-segment baselines the paper's ordering puts SERANet above."""
 
 
-TermSource = Callable[[dict[str, Any]], Term | None]
+TermSource = Callable[[TableRow], Term | None]
 """Per-slice test scores of a table row's runs (None when they are not at hand)."""
+
+
+@dataclass(frozen=True)
+class NoiseDrop:
+    """A method's mean Dice at the low and the high noise level (:func:`bench.reproduce.noise_drop`)."""
+
+    method: str
+    """Registry name."""
+    recon_type: str | None
+    """Reg block type (None for reconstruction-free methods)."""
+    dice_low: float
+    """Mean Dice at the low noise level."""
+    dice_high: float
+    """Mean Dice at the high noise level."""
+    seeds_low: int = 1
+    """Seeds behind :attr:`dice_low`."""
+    seeds_high: int = 1
+    """Seeds behind :attr:`dice_high`."""
+
+    @property
+    def drop(self) -> float:
+        """``dice_low - dice_high``."""
+        return self.dice_low - self.dice_high
+
+    @property
+    def name(self) -> str:
+        """``seranet-3 (B)``, or the method alone when it has no Reg type."""
+        return self.method if self.recon_type is None else f"{self.method} ({self.recon_type})"
 
 
 @dataclass(frozen=True)
@@ -166,47 +195,44 @@ def _paired(
 
 
 def _pairs(
-    source: TermSource | None, pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+    source: TermSource | None, pairs: Sequence[tuple[TableRow, TableRow]]
 ) -> list[tuple[str, Sequence[Term | None]]]:
     if source is None:
         return []
-    return [(f"{_name(a)} - {_name(b)}", (source(a), source(b))) for a, b in pairs]
+    return [(f"{a.name} - {b.name}", (source(a), source(b))) for a, b in pairs]
 
 
-def _rows_by_key(rows: Sequence[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
-    return {(r["method"], r["recon_type"]): r for r in rows if mean_of(r["dice"]) is not None}
+def _rows_by_key(rows: Sequence[TableRow]) -> dict[Key, TableRow]:
+    return {(r.method, r.recon_type): r for r in rows if r.mean_dice is not None}
 
 
-def _lookup(
-    by_key: dict[Key, dict[str, Any]], method: str, recon_type: str
-) -> dict[str, Any] | None:
+def _lookup(by_key: dict[Key, TableRow], method: str, recon_type: str) -> TableRow | None:
     """The row of ``method`` under ``recon_type`` (reconstruction-free rows have no type)."""
     return by_key.get((method, recon_type)) or by_key.get((method, None))
 
 
-def _types(rows: Sequence[dict[str, Any]]) -> list[str]:
-    return sorted({r["recon_type"] for r in rows if r["recon_type"] is not None})
+def _types(rows: Sequence[TableRow]) -> list[str]:
+    return sorted({r.recon_type for r in rows if r.recon_type is not None})
 
 
-def _dice(row: dict[str, Any]) -> float:
-    return float(mean_of(row["dice"]))
+def _dice(row: TableRow) -> float:
+    dice = row.mean_dice
+    if dice is None:  # such rows are left out of every check
+        raise ValueError(f"{row.name} has no mean Dice")
+    return dice
 
 
-def _std(row: dict[str, Any]) -> float | None:
-    std = mean_of(row.get("dice_std") or {})
+def _std(row: TableRow) -> float | None:
+    std = (row.dice_std or {}).get(MEAN)
     return None if std is None else float(std)
 
 
-def _name(row: dict[str, Any]) -> str:
-    return row["method"] if row["recon_type"] is None else f"{row['method']} ({row['recon_type']})"
-
-
-def _listing(rows: Sequence[dict[str, Any]]) -> str:
-    return ", ".join(f"{_name(r)} {_dice(r):.4f}" for r in rows)
+def _listing(rows: Sequence[TableRow]) -> str:
+    return ", ".join(f"{r.name} {_dice(r):.4f}" for r in rows)
 
 
 def shape_checks(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[TableRow],
     paper: dict[Key, float] | None = None,
     source: TermSource | None = None,
 ) -> list[Check]:
@@ -227,7 +253,7 @@ def shape_checks(
     fs, zf = by_key.get(("fully-sampled", None)), by_key.get(("zero-filling", None))
     checks: list[Check] = []
     for t in _types(rows):
-        typed = [r for r in rows if r["recon_type"] == t and mean_of(r["dice"]) is not None]
+        typed = [r for r in rows if r.recon_type == t and r.mean_dice is not None]
         others = [*([by_key[("segnetmri", None)]] if ("segnetmri", None) in by_key else []), *typed]
         if fs is not None:
             rest = [*others, *([zf] if zf else [])]
@@ -278,23 +304,23 @@ def shape_checks(
                 Check(
                     paired_joint.claim,
                     _dice(s3) > _dice(joint),
-                    f"{_listing([s3, joint])} ({s3['seeds']} and {joint['seeds']} seeds)",
+                    f"{_listing([s3, joint])} ({s3.seeds} and {joint.seeds} seeds)",
                     paired_joint.paired,
                     paired_joint.paired_verdict,
                     paired_joint.weakest,
                 )
             )
-        elif s3 is not None and joint is not None and s3["seeds"] > 1 and joint["seeds"] > 1:
+        elif s3 is not None and joint is not None and s3.seeds > 1 and joint.seeds > 1:
             sa, sb = _std(s3), _std(joint)
             if sa is not None and sb is not None:
                 diff = _dice(s3) - _dice(joint)
-                se = math.sqrt(sa**2 / s3["seeds"] + sb**2 / joint["seeds"])
+                se = math.sqrt(sa**2 / s3.seeds + sb**2 / joint.seeds)
                 checks.append(
                     Check(
                         f"type {t}: SERANet-3 above Joint beyond seed spread",
                         diff > 2 * se,
                         f"difference {diff:+.4f}, standard error {se:.4f} "
-                        f"(std {sa:.4f} over {s3['seeds']} seeds, {sb:.4f} over {joint['seeds']})",
+                        f"(std {sa:.4f} over {s3.seeds} seeds, {sb:.4f} over {joint.seeds})",
                     )
                 )
         if paper is not None and s3pp is not None and fs is not None and zf is not None:
@@ -337,7 +363,7 @@ def _percent(value: float | None) -> str:
 
 
 def noise_checks(
-    drops: Sequence[dict[str, Any]],
+    drops: Sequence[NoiseDrop],
     low_source: TermSource | None = None,
     high_source: TermSource | None = None,
 ) -> list[Check]:
@@ -350,33 +376,31 @@ def noise_checks(
     (the seeds of the high-noise run at both levels).
     """
     checks = []
-    for t in sorted({d["recon_type"] for d in drops if d["recon_type"] is not None}):
-        pool = [
-            d
-            for d in drops
-            if d["method"] not in ("fully-sampled", "zero-filling") and d["recon_type"] in (t, None)
-        ]
-        if not pool or not any(d["method"] in SERANET_METHODS for d in pool):
+    for t in sorted({d.recon_type for d in drops if d.recon_type is not None}):
+        pool = [d for d in drops if d.method not in REFERENCES and d.recon_type in (t, None)]
+        if not pool or not any(d.method in SERANET_METHODS for d in pool):
             continue
-        least = min(pool, key=lambda d: d["drop"])
-        listing = ", ".join(f"{d['method']} {d['drop']:+.4f}" for d in pool)
+        least = min(pool, key=lambda d: d.drop)
+        listing = ", ".join(f"{d.method} {d.drop:+.4f}" for d in pool)
         check = Check(
             f"type {t}: SERANet loses the least Dice from 10 % to 20 % noise",
-            least["method"] in SERANET_METHODS,
+            least.method in SERANET_METHODS,
             f"drops: {listing}",
         )
         if low_source is not None and high_source is not None:
-            ours = min((d for d in pool if d["method"] in SERANET_METHODS), key=lambda d: d["drop"])
+            ours = min((d for d in pool if d.method in SERANET_METHODS), key=lambda d: d.drop)
 
-            def terms(d: dict[str, Any]) -> list[Term | None]:
-                row = {"method": d["method"], "recon_type": d["recon_type"],
-                       "seeds": d.get("seeds_high", 1)}  # fmt: skip
-                return [low_source(row), high_source(row)]
+            def terms(d: NoiseDrop) -> list[Term | None]:
+                # the runs of the high-noise row: the same seeds at both levels
+                runs = TableRow(
+                    method=d.method, recon_type=d.recon_type, seeds=d.seeds_high, dice={}
+                )
+                return [low_source(runs), high_source(runs)]
 
             comparisons = [
-                (f"drop of {_name(d)} - drop of {_name(ours)}", [*terms(ours), *terms(d)])
+                (f"drop of {d.name} - drop of {ours.name}", [*terms(ours), *terms(d)])
                 for d in pool
-                if d["method"] not in SERANET_METHODS
+                if d.method not in SERANET_METHODS
             ]
             if comparisons:
                 check = _paired(check, comparisons, statistic=_drop_difference)
@@ -392,7 +416,7 @@ def _drop_difference(v: np.ndarray) -> np.ndarray:
 
 
 def ablation_checks(
-    points: Sequence[dict[str, Any]], source: TermSource | None = None
+    points: Sequence[AblationPoint], source: TermSource | None = None
 ) -> list[Check]:
     """The claims of the paper's section 4.3 (Fig. 6) on the ablation's average Dice.
 
@@ -403,14 +427,13 @@ def ablation_checks(
     reads ``recon_blocks`` from the point) each check gets its paired verdict.
     """
     series: dict[Key, list[tuple[int, float]]] = {}
-    at_point: dict[tuple[str, str | None, int], dict[str, Any]] = {}
+    at_point: dict[tuple[str, str | None, int], TableRow] = {}
     for p in points:
-        if p.get("note") or mean_of(p["dice"]) is None:
+        dice = p.row.mean_dice
+        if p.note or dice is None:
             continue
-        series.setdefault((p["method"], p["recon_type"]), []).append(
-            (int(p["recon_blocks"]), float(mean_of(p["dice"])))
-        )
-        at_point[(p["method"], p["recon_type"], int(p["recon_blocks"]))] = p
+        series.setdefault((p.row.method, p.row.recon_type), []).append((p.recon_blocks, dice))
+        at_point[(p.row.method, p.row.recon_type, p.recon_blocks)] = p.row
     checks = []
     for (method, t), values in sorted(series.items(), key=lambda kv: (kv[0][1] or "", kv[0][0])):
         values.sort()
@@ -433,7 +456,7 @@ def ablation_checks(
 
 def _ablation_order_checks(
     series: dict[Key, list[tuple[int, float]]],
-    at_point: dict[tuple[str, str | None, int], dict[str, Any]],
+    at_point: dict[tuple[str, str | None, int], TableRow],
     source: TermSource | None,
 ) -> list[Check]:
     """SERANet-3 above Two-step and Joint per type and K; type B above type A per method and K."""
@@ -472,13 +495,13 @@ def _ablation_order_checks(
 
 
 def _pairs_at_k(
-    source: TermSource | None, pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+    source: TermSource | None, pairs: Sequence[tuple[TableRow, TableRow]]
 ) -> list[tuple[str, Sequence[Term | None]]]:
     """:func:`_pairs` with the number of blocks in each label."""
     if source is None:
         return []
     return [
-        (f"{label} at K={a['recon_blocks']}", terms)
+        (f"{label} at K={a.recon_blocks}", terms)
         for (label, terms), (a, _) in zip(_pairs(source, pairs), pairs, strict=True)
     ]
 
@@ -505,7 +528,7 @@ def checks_markdown(checks: Sequence[Check]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def beside_paper_markdown(rows: Sequence[dict[str, Any]], paper: dict[Key, float]) -> str:
+def beside_paper_markdown(rows: Sequence[TableRow], paper: dict[Key, float]) -> str:
     """Our Dice per class and average (± std over seeds) and gap recovered beside the paper's."""
     lines = [
         "| Method | Type | Seeds | Converged | CSF | GM | WM | Avg Dice (ours) | Avg Dice (paper) "
@@ -513,23 +536,14 @@ def beside_paper_markdown(rows: Sequence[dict[str, Any]], paper: dict[Key, float
         "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in sort_rows(rows):
-        key = (row["method"], row["recon_type"])
-        std = row.get("dice_std") or {}
-        cells = []
-        for k in SCORE_KEYS:
-            mean = score(row["dice"], k)
-            spread = score(std, k)
-            cells.append(
-                "-"
-                if mean is None
-                else f"{mean:.4f}" + (f" ± {spread:.4f}" if spread is not None else "")
-            )
+        key = (row.method, row.recon_type)
+        cells = [cell(row, k) for k in SCORE_KEYS]
         theirs = paper.get(key)
         lines.append(
-            f"| {row['method']} | {row['recon_type'] or '-'} | {row['seeds']} | "
+            f"| {row.method} | {row.recon_type or '-'} | {row.seeds} | "
             f"{converged_cell(row)} | "
             + " | ".join(cells)
             + f" | {'-' if theirs is None else f'{theirs:.4f}'} | "
-            f"{_percent(row.get('gap_recovered'))} | {_percent(_paper_gap(paper, *key))} |"
+            f"{_percent(row.gap_recovered)} | {_percent(_paper_gap(paper, *key))} |"
         )
     return "\n".join(lines) + "\n"

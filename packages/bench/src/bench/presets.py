@@ -1,14 +1,13 @@
 """Experiment presets: data, model and training settings of a whole comparison, frozen.
 
-Four presets ship with the package:
+Four presets ship with the package (their wall times are in the package README):
 
-* ``smoke``: a tiny procedural dataset, tiny networks, one epoch; the whole ``compare`` runs
-  in about a minute on 2 cores. Used by the test-suite and to check an installation; its
-  numbers mean nothing.
-* ``cpu``: real BrainWeb anatomy at 2 mm (108 x 90 images), narrow networks and few epochs,
-  sized for 2 CPU cores (the budget is in the package README).
-* ``demo``: what ``nox -s demo`` runs: a few procedural subjects, Zero-filling, Joint and a
-  small SERANet trained briefly (minutes on 2 cores).
+* ``smoke``: a tiny procedural dataset, tiny networks, one epoch; used by the test-suite and
+  to check an installation. Its numbers mean nothing.
+* ``demo``: what ``nox -s demo`` runs: a few procedural subjects, Fully-sampled, Zero-filling,
+  Joint and a small SERANet trained briefly.
+* ``cpu``: the paper's protocol on real BrainWeb anatomy at 2 mm (108 x 90 images), narrow
+  networks and few epochs, sized for 2 CPU cores.
 * ``paper``: the paper's settings (1 mm, 216 x 180 images, UNet width 64 and 5 levels,
   50 epochs, batch 12), for a GPU.
 
@@ -26,20 +25,26 @@ from seranet.models import ModelConfig, parse_model_name
 
 __all__ = [
     "CPU",
+    "CPU_TRAINING",
     "DEMO",
     "PAPER",
     "PRESETS",
     "RECON_FREE",
     "RECON_TYPES",
+    "REFERENCES",
     "SMOKE",
     "TABLE_METHODS",
     "Preset",
     "get_preset",
 ]
 
+REFERENCES: tuple[str, str] = ("fully-sampled", "zero-filling")
+"""The reference methods, in this order: a UNet on the fully-sampled and on the zero-filled
+image. They have no reconstruction module, so no Reg block type and no K; the share of the gap
+between them a method recovers is :func:`bench.tables.gap_recovered`."""
+
 TABLE_METHODS: tuple[str, ...] = (
-    "fully-sampled",
-    "zero-filling",
+    *REFERENCES,
     "segnetmri",
     "two-step",
     "joint",
@@ -50,10 +55,10 @@ TABLE_METHODS: tuple[str, ...] = (
 )
 """The rows of the paper's Tables 1 and 2, in its order (registry names of :mod:`seranet.models`)."""
 
-RECON_FREE: frozenset[str] = frozenset({"fully-sampled", "zero-filling", "segnetmri"})
+RECON_FREE: frozenset[str] = frozenset({*REFERENCES, "segnetmri"})
 """Methods whose network does not depend on the Reg block type: trained once, ``recon_type`` null.
 
-Fully-sampled and Zero-filling have no reconstruction module; SegNetMRI always uses its own
+The :data:`REFERENCES` have no reconstruction module; SegNetMRI always uses its own
 encoder-decoders (the paper reports the same numbers for it under type A and type B).
 """
 
@@ -66,7 +71,7 @@ class Preset:
     """Settings of one comparison: dataset to simulate, networks, training, what to run."""
 
     name: str
-    """Preset name (``smoke``, ``cpu``, ``paper``)."""
+    """Preset name (``smoke``, ``demo``, ``cpu``, ``paper``)."""
     description: str
     """One line for humans."""
     phantom: str
@@ -218,35 +223,6 @@ SMOKE = Preset(
 """Smoke test: 5 procedural subjects (3 train / 1 val / 1 test) of 4 slices at 4 mm
 (54 x 45 images), UNet width 4 with 3 levels, 2 reconstruction blocks, one epoch per stage."""
 
-CPU = Preset(
-    name="cpu",
-    description="BrainWeb at 2 mm (108 x 90), narrow networks, 8 epochs: the paper's protocol on 2 CPU cores",
-    phantom="brainweb",
-    subjects=20,
-    slices=57,
-    resolution_mm=2.0,
-    noise_levels=(0.10, 0.20),
-    width=8,
-    depth=4,
-    recon_width=16,
-    recon_blocks=3,
-    epochs=8,
-    pretrain_epochs=4,
-    batch_size=4,
-    lr=1e-3,
-    lr_step=3,
-    center_lines=8,
-    split=(15, 2, 3),
-    seeds=3,
-    table2_recon_types=("B",),
-    ablation_blocks=(1, 3, 5),
-    ablation_recon_types=("A", "B"),
-)
-"""CPU preset: the paper's protocol (20 BrainWeb subjects x 57 slices, 15 / 2 / 3, 30 % of the
-lines) at 2 mm (108 x 90 images, 8 of 90 centre lines = the paper's 16 of 180), UNet width 8
-with 4 levels, Reg width 16, K = 3, 8 epochs (4 for pre-training stages), Adam lr 1e-3 halved
-every 3 epochs, batch 4. Why batch 4 and what it costs: the package README."""
-
 PAPER = Preset(
     name="paper",
     description="the paper's settings (1 mm, width 64, depth 5, 50 epochs, batch 12), for a GPU",
@@ -271,6 +247,33 @@ PAPER = Preset(
 """The paper's settings (section 4.2): Adam, lr 1e-4 halved every 20 epochs, 50 epochs, batch
 12, 30 % of the lines with 16 centre lines, 1 mm BrainWeb (216 x 180), 15 / 2 / 3 subjects.
 The paper does not state K; 3 blocks is the middle of its Fig. 6 range."""
+
+CPU_TRAINING: dict[str, Any] = {
+    "epochs": 8,
+    "pretrain_epochs": 4,
+    "batch_size": 4,
+    "lr": 1e-3,
+    "lr_step": 3,
+}
+"""The ``cpu`` preset's training: 8 epochs (4 for pre-training stages), batch 4, Adam lr 1e-3
+halved every 3 epochs (also the base of :data:`bench.anchor.ANCHOR`)."""
+
+CPU = PAPER.replace(
+    name="cpu",
+    description="BrainWeb at 2 mm (108 x 90), narrow networks, 8 epochs: the paper's protocol on 2 CPU cores",
+    resolution_mm=2.0,
+    width=8,
+    depth=4,
+    recon_width=16,
+    center_lines=8,
+    table2_recon_types=("B",),
+    ablation_blocks=(1, 3, 5),
+    **CPU_TRAINING,
+)
+"""CPU preset: the paper's protocol (20 BrainWeb subjects x 57 slices, 15 / 2 / 3, 30 % of the
+lines) at 2 mm (108 x 90 images, 8 of 90 centre lines = the paper's 16 of 180), UNet width 8
+with 4 levels, Reg width 16, K = 3, 8 epochs (4 for pre-training stages), Adam lr 1e-3 halved
+every 3 epochs, batch 4. Why batch 4 and what it costs: the package README."""
 
 DEMO = Preset(
     name="demo",

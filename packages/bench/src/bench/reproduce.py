@@ -32,6 +32,7 @@ from bench.compare import RunSpec, Trainer, compare, saved_scores, term_source, 
 from bench.data import noise_folder, simulate
 from bench.figures import figures
 from bench.paper import (
+    NoiseDrop,
     ablation_checks,
     beside_paper_markdown,
     checks_markdown,
@@ -40,9 +41,8 @@ from bench.paper import (
     shape_checks,
 )
 from bench.presets import Preset
-from bench.tables import make_rows
+from bench.tables import AblationPoint, TableRow, make_rows
 from seranet.models import parse_model_name
-from seranet.vocabulary import mean_of
 
 __all__ = ["STEPS", "ReproduceResult", "noise_drop", "reproduce", "seed_matched"]
 
@@ -63,12 +63,12 @@ class ReproduceResult:
 
 
 def seed_matched(
-    low_rows: Sequence[dict[str, Any]],
+    low_rows: Sequence[TableRow],
     *,
     low_runs: Sequence[dict[str, Any]],
     high_runs: Sequence[dict[str, Any]],
     low_runs_dir: Path,
-) -> list[dict[str, Any]]:
+) -> list[TableRow]:
     """The low-noise table's rows over the seeds the high-noise table ran, so that a drop
     compares the same training seeds at both levels.
 
@@ -82,10 +82,10 @@ def seed_matched(
         wanted.setdefault((r["method"], r["recon_type"]), set()).add(r["seed"])
     out = []
     for row in low_rows:
-        key = (row["method"], row["recon_type"])
+        key = (row.method, row.recon_type)
         seeds = wanted.get(key, set())
         runs = [r for r in low_runs if (r["method"], r["recon_type"]) == key and r["seed"] in seeds]
-        if not seeds or row["seeds"] == len(runs) or len(runs) != len(seeds):
+        if not seeds or row.seeds == len(runs) or len(runs) != len(seeds):
             out.append(row)
             continue
         scores = [
@@ -100,35 +100,32 @@ def seed_matched(
     return out
 
 
-def noise_drop(
-    low: Sequence[dict[str, Any]], high: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def noise_drop(low: Sequence[TableRow], high: Sequence[TableRow]) -> list[NoiseDrop]:
     """Average Dice at the low and the high noise level per method and type, and the drop
     (with the number of seeds behind each side)."""
-    by_key = {(r["method"], r["recon_type"]): r for r in high}
+    by_key = {(r.method, r.recon_type): r for r in high}
     out = []
     for row in low:
-        other = by_key.get((row["method"], row["recon_type"]))
+        other = by_key.get((row.method, row.recon_type))
         if other is None:
             continue
-        a, b = mean_of(row["dice"]), mean_of(other["dice"])
+        a, b = row.mean_dice, other.mean_dice
         if a is None or b is None:
             continue
         out.append(
-            {
-                "method": row["method"],
-                "recon_type": row["recon_type"],
-                "dice_low": a,
-                "dice_high": b,
-                "drop": a - b,
-                "seeds_low": row.get("seeds", 1),
-                "seeds_high": other.get("seeds", 1),
-            }
+            NoiseDrop(
+                method=row.method,
+                recon_type=row.recon_type,
+                dice_low=a,
+                dice_high=b,
+                seeds_low=row.seeds,
+                seeds_high=other.seeds,
+            )
         )
     return out
 
 
-def _drop_markdown(drops: Sequence[dict[str, Any]], low: float, high: float) -> str:
+def _drop_markdown(drops: Sequence[NoiseDrop], low: float, high: float) -> str:
     lines = [
         f"### Average Dice at {round(100 * low)} % and {round(100 * high)} % noise",
         "",
@@ -140,8 +137,8 @@ def _drop_markdown(drops: Sequence[dict[str, Any]], low: float, high: float) -> 
     ]
     for d in drops:
         lines.append(
-            f"| {d['method']} | {d['recon_type'] or '-'} | {d['seeds_low']} / {d['seeds_high']} "
-            f"| {d['dice_low']:.4f} | {d['dice_high']:.4f} | {d['drop']:+.4f} |"
+            f"| {d.method} | {d.recon_type or '-'} | {d.seeds_low} / {d.seeds_high} "
+            f"| {d.dice_low:.4f} | {d.dice_high:.4f} | {d.drop:+.4f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -199,8 +196,6 @@ def reproduce(
         raise BenchError(f"preset {preset.name!r} has one noise level; Table 2 needs two")
     console = console or Console(stderr=True)
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise BenchError(f"output {str(out)!r} exists and is not a directory")
     low, high = preset.noise_levels[0], preset.noise_levels[-1]
     data = {n: out / "data" / noise_folder(n) for n in (low, high)}
     runs = {n: out / "runs" / noise_folder(n) for n in (low, high)}
@@ -279,13 +274,13 @@ def _summary(out: Path, preset: Preset, *, low: float, high: float) -> str:
         "times: `reproduce.json`.",
         "",
     ]
-    tables: dict[str, Any] = {}
+    tables: dict[str, list[TableRow]] = {}
     for name, noise, what in (("table1", low, f"Table 1 ({round(100 * low)} % noise)"),
                               ("table2", high, f"Table 2 ({round(100 * high)} % noise)")):  # fmt: skip
         md, js = out / name / "table.md", out / name / "table.json"
         if not md.is_file() or not js.is_file():
             continue
-        rows = tables[name] = read_json(js)
+        rows = tables[name] = [TableRow.from_json(r) for r in read_json(js)]
         paper = paper_dice(noise)
         parts += [f"## {what}", "", md.read_text(encoding="utf-8"), ""]
         if paper is not None:
@@ -312,7 +307,8 @@ def _summary(out: Path, preset: Preset, *, low: float, high: float) -> str:
                   checks_markdown(noise_checks(drops, *sources)), ""]  # fmt: skip
     ab = out / "ablation" / "ablation.md"
     if ab.is_file():
-        points = read_json(out / "ablation" / "ablation.json")["points"]
+        ablation = read_json(out / "ablation" / "ablation.json")
+        points = [AblationPoint.from_json(p) for p in ablation["points"]]
         parts += ["## Dice vs reconstruction blocks (Fig. 6)", "", ab.read_text(encoding="utf-8"),
                   "", checks_markdown(ablation_checks(points, term_source(
                       out / "runs" / noise_folder(low), preset.recon_blocks))), "",

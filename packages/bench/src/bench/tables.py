@@ -1,20 +1,20 @@
 """Result tables: per-run test scores -> rows (mean and std over seeds), JSON, CSV, Markdown.
 
-A row of ``table.json``::
+A row is a :class:`TableRow`; :meth:`TableRow.to_json` gives a row of ``table.json``::
 
     {"method": "seranet-3++", "recon_type": "A", "seeds": 3,
      "dice": {"csf": .., "gm": .., "wm": .., "mean": ..}, "dice_std": {..} | null,
      "hd": {..}, "hd_std": {..} | null, "hd95": {..}, "hd95_std": {..} | null,
-     "gap_recovered": ..}
+     "converged": [..], "runs": [..], "gap_recovered": ..}
 
 * ``dice``, ``hd``, ``hd95``: per class, the mean over test slices (as :mod:`seranet.metrics`
   averages them), then the mean over seeds; ``mean`` is the mean of the three classes (the
   paper's "Average" column; tables made before :mod:`seranet.vocabulary` call it ``avg``, and
-  every reader here takes both). Distances are in millimetres.
+  :meth:`TableRow.from_json` reads both). Distances are in millimetres.
 * ``*_std``: the sample standard deviation (``ddof=1``) over seeds of the same quantities;
   null with a single seed.
 * ``converged``: per seed, whether the run's training converged (:mod:`seranet.train.convergence`;
-  null where it cannot be judged);
+  null where it cannot be judged); ``runs``: per seed, the run's folder;
 * ``gap_recovered``: the fraction of the Zero-filling -> Fully-sampled gap in average Dice
   that the method closes, ``(D - D_zf) / (D_fs - D_zf)`` (1 = as good as segmenting the
   fully-sampled image, 0 = no better than the zero-filled one); null when either reference row
@@ -28,21 +28,24 @@ import csv
 import io
 import math
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
-from bench.presets import TABLE_METHODS
+from bench.presets import REFERENCES, TABLE_METHODS
 from seranet.vocabulary import DISPLAY_NAMES, MEAN, SCORE_KEYS, TISSUES, mean_of
 
 __all__ = [
-    "CLASSES",
     "KEYS",
     "METRICS",
+    "AblationPoint",
     "RunScores",
+    "Scores",
+    "TableRow",
+    "cell",
     "converged_cell",
     "curve_links",
     "gap_recovered",
@@ -53,8 +56,6 @@ __all__ = [
     "sort_rows",
 ]
 
-CLASSES: tuple[str, ...] = TISSUES
-"""Scored classes (labels 1, 2, 3)."""
 KEYS: tuple[str, ...] = SCORE_KEYS
 """Keys of each metric dict: the classes and their average (:data:`~seranet.vocabulary.MEAN`)."""
 METRICS: tuple[str, ...] = ("dice", "hd", "hd95")
@@ -85,7 +86,7 @@ class RunScores:
     def metric(self, name: str) -> dict[str, float]:
         """Per-class values of ``name`` with their class average under ``mean``."""
         values: dict[str, float] = getattr(self, name)
-        out = {c: float(values[c]) for c in CLASSES}
+        out = {c: float(values[c]) for c in TISSUES}
         finite = [v for v in out.values() if math.isfinite(v)]
         out[MEAN] = float(np.mean(finite)) if finite else math.nan
         return out
@@ -93,6 +94,127 @@ class RunScores:
 
 def _num(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
+
+
+Scores: TypeAlias = dict[str, float | None]
+"""One metric of a row: a value per key of :data:`KEYS` (None where it is not finite)."""
+
+
+def _read_scores(values: dict[str, Any] | None) -> Scores | None:
+    """A score dict of a ``table.json`` row keyed as :data:`KEYS`, its mean read with
+    :func:`~seranet.vocabulary.mean_of` (older files key it ``avg``)."""
+    if values is None:
+        return None
+    return {k: score(values, k) for k in KEYS}
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of a result table: a method under one Reg type, over its seeds."""
+
+    method: str
+    """Registry name."""
+    recon_type: str | None
+    """``"A"``, ``"B"`` or None for reconstruction-free methods."""
+    seeds: int
+    """Seeds (runs) behind the row."""
+    dice: Scores
+    """Dice per class and their mean, averaged over test slices, then over seeds."""
+    dice_std: Scores | None = None
+    """Sample standard deviation over seeds (``ddof=1``); None with a single seed."""
+    hd: Scores | None = None
+    """Hausdorff distance in mm, as :attr:`dice`."""
+    hd_std: Scores | None = None
+    """Its standard deviation over seeds."""
+    hd95: Scores | None = None
+    """95th-percentile Hausdorff distance in mm, as :attr:`dice`."""
+    hd95_std: Scores | None = None
+    """Its standard deviation over seeds."""
+    converged: tuple[bool | None, ...] = ()
+    """Per seed, whether the run converged (None: cannot be judged); empty in older tables."""
+    runs: tuple[str | None, ...] = ()
+    """Per seed, the run's folder; empty in older tables."""
+    gap_recovered: float | None = None
+    """Share of the Zero-filling -> Fully-sampled gap in mean Dice (:func:`gap_recovered`)."""
+    recon_blocks: int | None = None
+    """K of the row's runs where it is not the preset's (ablation points); not in ``table.json``."""
+
+    @property
+    def name(self) -> str:
+        """``seranet-3 (B)``, or the method alone when it has no Reg type."""
+        return self.method if self.recon_type is None else f"{self.method} ({self.recon_type})"
+
+    @property
+    def mean_dice(self) -> float | None:
+        """The mean Dice over the three classes (the paper's "Average")."""
+        return self.dice.get(MEAN)
+
+    def metric(self, name: str) -> Scores | None:
+        """The scores of ``name`` (``dice``, ``dice_std``, ``hd``, ... as in ``table.json``)."""
+        values: Scores | None = getattr(self, name)
+        return values
+
+    def to_json(self) -> dict[str, Any]:
+        """The row as written to ``table.json`` (with ``recon_blocks`` first when set)."""
+        head: dict[str, Any] = (
+            {} if self.recon_blocks is None else {"recon_blocks": self.recon_blocks}
+        )
+        return {
+            **head,
+            "method": self.method,
+            "recon_type": self.recon_type,
+            "seeds": self.seeds,
+            "converged": list(self.converged),
+            "runs": list(self.runs),
+            **{m: self.metric(m) for name in METRICS for m in (name, f"{name}_std")},
+            "gap_recovered": self.gap_recovered,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableRow:
+        """A row of a ``table.json`` (or an ablation point), old files included: the mean read
+        as :func:`~seranet.vocabulary.mean_of` does; fields the file lacks take their defaults."""
+        scores = {m: _read_scores(data.get(m)) for name in METRICS for m in (name, f"{name}_std")}
+        blocks = data.get("recon_blocks")
+        return cls(
+            method=data["method"],
+            recon_type=data["recon_type"],
+            seeds=int(data.get("seeds", 1)),
+            dice=scores.pop("dice") or {},
+            converged=tuple(data.get("converged") or ()),
+            runs=tuple(data.get("runs") or ()),
+            gap_recovered=data.get("gap_recovered"),
+            recon_blocks=None if blocks is None else int(blocks),
+            **scores,
+        )
+
+
+@dataclass(frozen=True)
+class AblationPoint:
+    """One point of the blocks ablation (``ablation.json``'s ``points``): a row at one K."""
+
+    row: TableRow
+    """The method and type at K = ``row.recon_blocks`` (``gap_recovered`` unused)."""
+    note: str | None = None
+    """Why the point says nothing about K (reconstruction-free methods)."""
+
+    @property
+    def recon_blocks(self) -> int:
+        """K of the point."""
+        if self.row.recon_blocks is None:
+            raise ValueError(f"ablation point {self.row.name} has no recon_blocks")
+        return self.row.recon_blocks
+
+    def to_json(self) -> dict[str, Any]:
+        """The point as written to ``ablation.json``."""
+        data = self.row.to_json()
+        del data["gap_recovered"]
+        return data if self.note is None else {**data, "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AblationPoint:
+        """A point of an ``ablation.json`` (old files included, as :meth:`TableRow.from_json`)."""
+        return cls(TableRow.from_json(data), data.get("note"))
 
 
 MIN_GAP = 0.01
@@ -119,7 +241,7 @@ def _group_key(s: RunScores) -> tuple[str, str | None]:
     return (s.method, s.recon_type)
 
 
-def make_rows(scores: Iterable[RunScores]) -> list[dict[str, Any]]:
+def make_rows(scores: Iterable[RunScores]) -> list[TableRow]:
     """Aggregate runs into table rows (one per method and Reg type), in the paper's order.
 
     Zero-filling and Fully-sampled rows (``recon_type`` null) are the references of every
@@ -128,61 +250,62 @@ def make_rows(scores: Iterable[RunScores]) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str | None], list[RunScores]] = {}
     for s in scores:
         groups.setdefault(_group_key(s), []).append(s)
-    rows: list[dict[str, Any]] = []
+    rows: list[TableRow] = []
     for (method, recon_type), runs in groups.items():
         runs = sorted(runs, key=lambda r: r.seed)
-        row: dict[str, Any] = {
-            "method": method,
-            "recon_type": recon_type,
-            "seeds": len(runs),
-            "converged": [r.converged for r in runs],
-            "runs": [r.run_dir for r in runs],
-        }
+        metrics: dict[str, Scores | None] = {}
         for metric in METRICS:
             per_seed = np.array(
                 [[r.metric(metric)[k] for k in KEYS] for r in runs], dtype=np.float64
             )
             mean = per_seed.mean(axis=0)
-            row[metric] = {k: _num(v) for k, v in zip(KEYS, mean, strict=True)}
+            metrics[metric] = {k: _num(v) for k, v in zip(KEYS, mean, strict=True)}
             if len(runs) > 1:
                 std = per_seed.std(axis=0, ddof=1)
-                row[f"{metric}_std"] = {k: _num(v) for k, v in zip(KEYS, std, strict=True)}
-            else:
-                row[f"{metric}_std"] = None
-        rows.append(row)
-    refs = {r["method"]: mean_of(r["dice"]) for r in rows if r["recon_type"] is None}
-    zf, fs = refs.get("zero-filling"), refs.get("fully-sampled")
-    for row in rows:
-        d = mean_of(row["dice"])
-        row["gap_recovered"] = (
-            None
-            if zf is None or fs is None or d is None
-            else _num(g)
-            if (g := gap_recovered(d, zf, fs)) is not None
-            else None
+                metrics[f"{metric}_std"] = {k: _num(v) for k, v in zip(KEYS, std, strict=True)}
+        rows.append(
+            TableRow(
+                method=method,
+                recon_type=recon_type,
+                seeds=len(runs),
+                dice=metrics["dice"] or {},
+                dice_std=metrics.get("dice_std"),
+                hd=metrics["hd"],
+                hd_std=metrics.get("hd_std"),
+                hd95=metrics["hd95"],
+                hd95_std=metrics.get("hd95_std"),
+                converged=tuple(r.converged for r in runs),
+                runs=tuple(r.run_dir for r in runs),
+            )
         )
-    return sort_rows(rows)
+    refs = {r.method: r.mean_dice for r in rows if r.recon_type is None}
+    fs, zf = (refs.get(m) for m in REFERENCES)
+    with_gaps = []
+    for row in rows:
+        d = row.mean_dice
+        gap = None if zf is None or fs is None or d is None else gap_recovered(d, zf, fs)
+        with_gaps.append(replace(row, gap_recovered=None if gap is None else _num(gap)))
+    return sort_rows(with_gaps)
 
 
-def sort_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def sort_rows(rows: Iterable[TableRow]) -> list[TableRow]:
     """Reference rows first, then by Reg type, each in the paper's method order."""
     order = {m: i for i, m in enumerate(TABLE_METHODS)}
 
-    def key(row: dict[str, Any]) -> tuple[int, str, int, str]:
-        method = row["method"]
+    def key(row: TableRow) -> tuple[int, str, int, str]:
         return (
-            0 if row["recon_type"] is None else 1,
-            row["recon_type"] or "",
-            order.get(method, len(order)),
-            method,
+            0 if row.recon_type is None else 1,
+            row.recon_type or "",
+            order.get(row.method, len(order)),
+            row.method,
         )
 
     return sorted(rows, key=key)
 
 
-def converged_cell(row: dict[str, Any]) -> str:
+def converged_cell(row: TableRow) -> str:
     """``yes`` when every run of the row converged, ``no (1 of 3)`` otherwise, ``-`` unknown."""
-    flags = row.get("converged") or []
+    flags = row.converged
     judged = [f for f in flags if f is not None]
     if not judged:
         return "-"
@@ -195,7 +318,7 @@ def _fmt(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def score(values: dict[str, Any] | None, key: str) -> Any:
+def score(values: Mapping[str, Any] | None, key: str) -> Any:
     """``values[key]`` of a per-class score dict, the mean read as :func:`seranet.vocabulary.mean_of`
     (older tables call it ``avg``); None when absent."""
     if not values:
@@ -203,17 +326,21 @@ def score(values: dict[str, Any] | None, key: str) -> Any:
     return mean_of(values) if key == MEAN else values.get(key)
 
 
-def _cell(row: dict[str, Any], metric: str, key: str, *, digits: int) -> str:
-    mean = score(row[metric], key)
-    spread = score(row.get(f"{metric}_std"), key)
+def cell(row: TableRow, key: str, *, metric: str = "dice", digits: int = 4) -> str:
+    """``mean ± std`` of one key of a metric (``-`` where the mean is missing; the mean alone
+    with one seed)."""
+    mean = score(row.metric(metric), key)
+    spread = score(row.metric(f"{metric}_std"), key)
+    if mean is None:
+        return "-"
     if spread is None:
         return _fmt(mean, digits)
     return f"{_fmt(mean, digits)} ± {_fmt(spread, digits)}"
 
 
-def curve_links(row: dict[str, Any], base: str | os.PathLike[str] | None) -> str:
+def curve_links(row: TableRow, base: str | os.PathLike[str] | None) -> str:
     """Links to the ``curves.png`` of the row's runs (``s0 s1 s2``), relative to ``base``."""
-    runs = [r for r in row.get("runs") or [] if r]
+    runs = [r for r in row.runs if r]
     if base is None or not runs:
         return "-"
     links = []
@@ -224,7 +351,7 @@ def curve_links(row: dict[str, Any], base: str | os.PathLike[str] | None) -> str
 
 
 def rows_to_markdown(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[TableRow],
     title: str | None = None,
     links_from: str | os.PathLike[str] | None = None,
 ) -> str:
@@ -242,10 +369,10 @@ def rows_to_markdown(
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---"] * 4 + ["---:"] * (len(head) - 4)) + "|")
     for row in rows:
-        cells = [row["method"], row["recon_type"] or "-", str(row["seeds"]), converged_cell(row)]
+        cells = [row.method, row.recon_type or "-", str(row.seeds), converged_cell(row)]
         for metric, digits in (("dice", 4), ("hd", 3), ("hd95", 3)):
-            cells += [_cell(row, metric, k, digits=digits) for k in KEYS]
-        gap = row.get("gap_recovered")
+            cells += [cell(row, k, metric=metric, digits=digits) for k in KEYS]
+        gap = row.gap_recovered
         cells.append("n/a" if gap is None else f"{100 * gap:.1f} %")
         if links_from is not None:
             cells.append(curve_links(row, links_from))
@@ -253,7 +380,7 @@ def rows_to_markdown(
     return "\n".join(lines) + "\n"
 
 
-def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
+def rows_to_csv(rows: Sequence[TableRow]) -> str:
     """Flat CSV: one column per metric, key and statistic (``dice_csf``, ``dice_csf_std``, ...)."""
     fields = ["method", "recon_type", "seeds"]
     for metric in METRICS:
@@ -265,17 +392,16 @@ def rows_to_csv(rows: Sequence[dict[str, Any]]) -> str:
     writer.writeheader()
     for row in rows:
         flat: dict[str, Any] = {
-            "method": row["method"],
-            "recon_type": row["recon_type"] or "",
-            "seeds": row["seeds"],
-            "gap_recovered": "" if row["gap_recovered"] is None else row["gap_recovered"],
+            "method": row.method,
+            "recon_type": row.recon_type or "",
+            "seeds": row.seeds,
+            "gap_recovered": "" if row.gap_recovered is None else row.gap_recovered,
             "converged": converged_cell(row).replace("*", ""),
         }
         for metric in METRICS:
-            std = row.get(f"{metric}_std") or {}
             for k in KEYS:
-                mean = score(row[metric], k)
-                spread = score(std, k)
+                mean = score(row.metric(metric), k)
+                spread = score(row.metric(f"{metric}_std"), k)
                 flat[f"{metric}_{k}"] = "" if mean is None else mean
                 flat[f"{metric}_{k}_std"] = "" if spread is None else spread
         writer.writerow(flat)
