@@ -6,16 +6,47 @@ the per-axis head scale. Shapes are octant ellipsoids (a semi-axis per direction
 along the ray from their centre, capsules and ellipsoids; the cortex is folded by the zero
 sheets of a band-limited random field, warped to run along the normal of the nearest outer
 surface (the convexity, the interhemispheric fissure or the Sylvian fissure) so that sulci cut
-into the brain from its surface. Options fixed here: serial, cached, nogil, fastmath off
+into the brain from its surface. The fixed geometry (every constant) is the table in
+:mod:`._anatomy_table`; what varies from head to head is the parameter vector (:class:`P`) and
+the arrays of :mod:`.procedural`. Options fixed here: serial, cached, nogil, fastmath off
 (determinism).
 """
 
 from __future__ import annotations
 
+import enum
 import math
 
 import numba
 import numpy as np
+
+from mrsim.phantoms._anatomy_table import (
+    BLEND,
+    BRAINSTEM,
+    CEREBELLAR_FOLIA,
+    CEREBELLUM,
+    CEREBRUM,
+    DEEP_REGION,
+    DIPLOE,
+    EYE,
+    FACE,
+    FACE_REGION,
+    FISSURE,
+    FOLDING,
+    FORAMEN,
+    NASAL_CAVITY,
+    NECK,
+    ORBIT,
+    PHARYNX,
+    SAGITTAL_SINUS,
+    SCALP,
+    SINUS,
+    SINUS_WALL,
+    SPINAL_CANAL,
+    SYLVIAN,
+    TEMPORAL_LOBE,
+    OctantEllipsoid,
+)
 
 __all__ = ["N_PARAMS", "P", "render_labels"]
 
@@ -26,8 +57,9 @@ _jit = numba.njit(cache=True, nogil=True)
 _jit_inline = numba.njit(cache=True, nogil=True, inline="always")
 
 
-class P:
-    """Indices into the float64 parameter vector of :func:`render_labels`."""
+class P(enum.IntEnum):
+    """Indices into the float64 parameter vector of :func:`render_labels` (numba reads the
+    members as compile-time integers)."""
 
     SCALE_Z, SCALE_Y, SCALE_X = 0, 1, 2  # head scale per axis (1 = reference head)
     CEN_Z, CEN_Y, CEN_X = 3, 4, 5  # brain centre, world mm
@@ -53,35 +85,6 @@ class P:
 
 
 N_PARAMS = 57
-# numba reads module-level ints as compile-time constants (not class attributes)
-_P_CB_FOLD = P.CB_FOLD
-_P_CC_TOP = P.CC_TOP
-_P_CEN_X = P.CEN_X
-_P_CEN_Y = P.CEN_Y
-_P_CEN_Z = P.CEN_Z
-_P_DURA = P.DURA
-_P_FAT = P.FAT
-_P_FIELD_SPACING = P.FIELD_SPACING
-_P_FISSURE_HALF = P.FISSURE_HALF
-_P_FOLD_ALPHA = P.FOLD_ALPHA
-_P_MARROW = P.MARROW
-_P_MUSCLE = P.MUSCLE
-_P_RIBBON = P.RIBBON
-_P_RIBBON_VAR = P.RIBBON_VAR
-_P_SCALE_X = P.SCALE_X
-_P_SCALE_Y = P.SCALE_Y
-_P_SCALE_Z = P.SCALE_Z
-_P_SHAPE0 = P.SHAPE0
-_P_SKIN = P.SKIN
-_P_SUB_CSF = P.SUB_CSF
-_P_SULC_DEPTH = P.SULC_DEPTH
-_P_SULC_HALF = P.SULC_HALF
-_P_SYLVIAN_TILT = P.SYLVIAN_TILT
-_P_SYLVIAN_Z = P.SYLVIAN_Z
-_P_SYLVIAN_Y = P.SYLVIAN_Y
-_P_TABLE_IN = P.TABLE_IN
-_P_TABLE_OUT = P.TABLE_OUT
-_P_TEMPORALIS = P.TEMPORALIS
 _N_SHAPE = 6
 
 
@@ -118,6 +121,24 @@ def _ellipsoid(
 
 
 @_jit
+def _octant_at(
+    z: float, y: float, x: float, e: OctantEllipsoid
+) -> float:  # pragma: no cover - compiled
+    """Radial signed distance to the table's ellipsoid ``e``."""
+    return _octant_ellipsoid(z - e.z, y - e.y, x - e.x, e.up, e.down, e.front, e.back, e.side)
+
+
+@_jit
+def _paired_octant_at(
+    z: float, y: float, x: float, side: float, e: OctantEllipsoid
+) -> float:  # pragma: no cover - compiled
+    """As :func:`_octant_at` for the one of a pair on ``side`` (+1 left, -1 right)."""
+    return _octant_ellipsoid(
+        z - e.z, y - e.y, x - side * e.x, e.up, e.down, e.front, e.back, e.side
+    )
+
+
+@_jit
 def _capsule(
     z: float, y: float, x: float, c: np.ndarray, k: int
 ) -> float:  # pragma: no cover - compiled
@@ -143,17 +164,68 @@ def _capsule(
     return math.sqrt(ez * ez + ey * ey + ex * ex) - c[k, 6]
 
 
+@_jit_inline
+def _periodic_cell(
+    z: float, y: float, x: float, h: float, n: int
+) -> tuple[int, int, int, int, int, int, float, float, float]:  # pragma: no cover - compiled
+    """The cell of a periodic grid (``n`` nodes per axis, spacing ``h`` mm) holding a point:
+    corner indices ``z0, z1, y0, y1, x0, x1`` and the position in the cell ``tz, ty, tx``."""
+    fz, fy, fx = z / h, y / h, x / h
+    iz, iy, ix = math.floor(fz), math.floor(fy), math.floor(fx)
+    z0, y0, x0 = iz % n, iy % n, ix % n
+    return z0, (z0 + 1) % n, y0, (y0 + 1) % n, x0, (x0 + 1) % n, fz - iz, fy - iy, fx - ix
+
+
+@_jit_inline
+def _trilinear_weights(
+    tz: float, ty: float, tx: float
+) -> tuple[float, float, float, float, float, float, float, float]:  # pragma: no cover
+    """Weights of the corners ``000, 001, 010, ... 111`` (z, y, x bits) at ``(tz, ty, tx)``."""
+    return (
+        (1 - tz) * (1 - ty) * (1 - tx),
+        (1 - tz) * (1 - ty) * tx,
+        (1 - tz) * ty * (1 - tx),
+        (1 - tz) * ty * tx,
+        tz * (1 - ty) * (1 - tx),
+        tz * (1 - ty) * tx,
+        tz * ty * (1 - tx),
+        tz * ty * tx,
+    )
+
+
+@_jit_inline
+def _corner_sum(
+    a: np.ndarray,
+    k: int,
+    z0: int,
+    z1: int,
+    y0: int,
+    y1: int,
+    x0: int,
+    x1: int,
+    w: tuple[float, float, float, float, float, float, float, float],
+) -> float:  # pragma: no cover - compiled
+    """Trilinear combination of ``a[k]`` over the corners of a cell with weights ``w``
+    (:func:`_trilinear_weights`)."""
+    return (
+        w[0] * a[k, z0, y0, x0]
+        + w[1] * a[k, z0, y0, x1]
+        + w[2] * a[k, z0, y1, x0]
+        + w[3] * a[k, z0, y1, x1]
+        + w[4] * a[k, z1, y0, x0]
+        + w[5] * a[k, z1, y0, x1]
+        + w[6] * a[k, z1, y1, x0]
+        + w[7] * a[k, z1, y1, x1]
+    )
+
+
 @_jit
 def _field(
     fields: np.ndarray, k: int, z: float, y: float, x: float, h: float
 ) -> float:  # pragma: no cover - compiled
-    """Trilinear interpolation of periodic field ``k`` at a point (mm), grid spacing ``h``."""
-    n = fields.shape[1]
-    fz, fy, fx = z / h, y / h, x / h
-    iz, iy, ix = math.floor(fz), math.floor(fy), math.floor(fx)
-    tz, ty, tx = fz - iz, fy - iy, fx - ix
-    z0, y0, x0 = iz % n, iy % n, ix % n
-    z1, y1, x1 = (z0 + 1) % n, (y0 + 1) % n, (x0 + 1) % n
+    """Trilinear interpolation of periodic field ``k`` at a point (mm), grid spacing ``h``
+    (as nested linear interpolations: x, then y, then z)."""
+    z0, z1, y0, y1, x0, x1, tz, ty, tx = _periodic_cell(z, y, x, h, fields.shape[1])
     c00 = fields[k, z0, y0, x0] * (1 - tx) + fields[k, z0, y0, x1] * tx
     c01 = fields[k, z0, y1, x0] * (1 - tx) + fields[k, z0, y1, x1] * tx
     c10 = fields[k, z1, y0, x0] * (1 - tx) + fields[k, z1, y0, x1] * tx
@@ -178,40 +250,12 @@ def _sheet_distance(
     ``|g| / |J^T grad g|`` with ``J`` the radial compression by ``alpha`` along ``u``; the four
     fields share one set of trilinear weights.
     """
-    n = fields.shape[1]
-    fz, fy, fx = z / h, y / h, x / h
-    iz, iy, ix = math.floor(fz), math.floor(fy), math.floor(fx)
-    tz, ty, tx = fz - iz, fy - iy, fx - ix
-    z0, y0, x0 = iz % n, iy % n, ix % n
-    z1, y1, x1 = (z0 + 1) % n, (y0 + 1) % n, (x0 + 1) % n
-    w000 = (1 - tz) * (1 - ty) * (1 - tx)
-    w001 = (1 - tz) * (1 - ty) * tx
-    w010 = (1 - tz) * ty * (1 - tx)
-    w011 = (1 - tz) * ty * tx
-    w100 = tz * (1 - ty) * (1 - tx)
-    w101 = tz * (1 - ty) * tx
-    w110 = tz * ty * (1 - tx)
-    w111 = tz * ty * tx
-    g = gz = gy = gx = 0.0
-    for k in range(4):
-        v = (
-            w000 * fields[k, z0, y0, x0]
-            + w001 * fields[k, z0, y0, x1]
-            + w010 * fields[k, z0, y1, x0]
-            + w011 * fields[k, z0, y1, x1]
-            + w100 * fields[k, z1, y0, x0]
-            + w101 * fields[k, z1, y0, x1]
-            + w110 * fields[k, z1, y1, x0]
-            + w111 * fields[k, z1, y1, x1]
-        )
-        if k == 0:
-            g = v
-        elif k == 1:
-            gz = v
-        elif k == 2:
-            gy = v
-        else:
-            gx = v
+    z0, z1, y0, y1, x0, x1, tz, ty, tx = _periodic_cell(z, y, x, h, fields.shape[1])
+    w = _trilinear_weights(tz, ty, tx)
+    g = _corner_sum(fields, 0, z0, z1, y0, y1, x0, x1, w)
+    gz = _corner_sum(fields, 1, z0, z1, y0, y1, x0, x1, w)
+    gy = _corner_sum(fields, 2, z0, z1, y0, y1, x0, x1, w)
+    gx = _corner_sum(fields, 3, z0, z1, y0, y1, x0, x1, w)
     radial = (gz * uz + gy * uy + gx * ux) * (1.0 - alpha)
     gz -= radial * uz
     gy -= radial * uy
@@ -227,23 +271,23 @@ _BG, _CSF, _GM, _WM, _FAT, _MUSCLE, _SKIN, _SKULL, _VESSEL, _AROUND_FAT, _DURA, 
 @_jit_inline
 def _cerebrum(z: float, y: float, x: float, prm: np.ndarray) -> float:  # pragma: no cover
     """Cerebrum envelope with low-order shape perturbations (brain coords)."""
-    # a slightly boxy (superellipsoid, exponent 2.4) cerebrum whose base rises towards the back
-    az = 70.0 if z > 0.0 else 42.0 + 4.0 * min(y, 0.0) / 88.0
-    ay = 84.0 if y > 0.0 else 89.0
-    axx = 70.0 - 4.0 * y / 88.0
+    c = CEREBRUM
+    az = c.up if z > 0.0 else c.down + c.down_rise * min(y, 0.0) / c.length
+    ay = c.front if y > 0.0 else c.back
+    axx = c.side - c.side_taper * y / c.length
     qz, qy, qx = abs(z) / az, abs(y) / ay, abs(x) / axx
-    n = (qz**2.4 + qy**2.4 + qx**2.4) ** (1.0 / 2.4)
+    n = (qz**c.exponent + qy**c.exponent + qx**c.exponent) ** (1.0 / c.exponent)
     r0 = math.sqrt(z * z + y * y + x * x)
-    d = r0 * (1.0 - 1.0 / n) if n > 1e-9 else -40.0
+    d = r0 * (1.0 - 1.0 / n) if n > 1e-9 else c.inside
     r = math.sqrt(z * z + y * y + x * x) + 1e-9
     uz, uy, ux = z / r, y / r, x / r
     wobble = 0.0
     for j in range(_N_SHAPE):
-        o = _P_SHAPE0 + 5 * j
+        o = P.SHAPE0 + 5 * j
         wobble += prm[o + 4] * math.cos(
             prm[o] * uz + prm[o + 1] * uy + prm[o + 2] * ux + prm[o + 3]
         )
-    return d - 70.0 * wobble
+    return d - c.wobble * wobble
 
 
 @_jit_inline
@@ -252,23 +296,18 @@ def _brain_parts(
 ) -> tuple[float, float, float, float]:  # pragma: no cover - compiled
     """Signed distances: cerebrum (with temporal lobes), cerebellum, brainstem, union."""
     cer = _cerebrum(z, y, x, prm)
-    ax = abs(x)
-    temporal = _octant_ellipsoid(z + 40.0, y - 6.0, ax - 45.0, 24.0, 22.0, 40.0, 36.0, 22.0)
-    cer = _smin(cer, temporal, 10.0)
-    cb = _octant_ellipsoid(z + 54.0, y + 50.0, x, 23.0, 23.0, 27.0, 31.0, 52.0)
-    # brainstem: midbrain -> pons (bulging forward) -> medulla -> spinal cord
-    t = min(max((8.0 - z) / 132.0, 0.0), 1.0)  # 0 at z = 8, 1 at z = -124
-    bulge = math.exp(-(((z + 50.0) / 13.0) ** 2))
-    cy = -14.0 - 10.0 * t + 5.0 * bulge
-    radius = 8.5 + 5.0 * bulge - 2.0 * t
+    cer = _smin(cer, _octant_at(z, y, abs(x), TEMPORAL_LOBE), BLEND.temporal)
+    cb = _octant_at(z, y, x, CEREBELLUM)
+    b = BRAINSTEM
+    t = min(max((b.top - z) / b.length, 0.0), 1.0)  # 0 at the top, 1 at the bottom
+    bulge = math.exp(-(((z - b.pons_z) / b.pons_half) ** 2))
+    cy = b.y - b.y_drift * t + b.pons_forward * bulge
+    radius = b.radius + b.pons_radius * bulge - b.taper * t
     bs = math.sqrt((y - cy) ** 2 + x * x) - radius
-    if z > 8.0:
-        bs = math.sqrt((y - cy) ** 2 + x * x + (z - 8.0) ** 2) - radius
-    union = _smin(_smin(cer, cb, 4.0), bs, 6.0)
+    if z > b.top:
+        bs = math.sqrt((y - cy) ** 2 + x * x + (z - b.top) ** 2) - radius
+    union = _smin(_smin(cer, cb, BLEND.cerebellum), bs, BLEND.brainstem)
     return cer, cb, bs, union
-
-
-_FORAMEN = -80.0  # brain-coordinate height of the foramen magnum
 
 
 @_jit_inline
@@ -276,10 +315,10 @@ def _to_brain(
     wz: float, wy: float, wx: float, prm: np.ndarray, rot: np.ndarray
 ) -> tuple[float, float, float]:  # pragma: no cover - compiled
     """World position -> brain coordinates (centred, rotated by the pose, divided by the scale)."""
-    pz, py, px = wz - prm[_P_CEN_Z], wy - prm[_P_CEN_Y], wx - prm[_P_CEN_X]
-    z = (rot[0, 0] * pz + rot[0, 1] * py + rot[0, 2] * px) / prm[_P_SCALE_Z]
-    y = (rot[1, 0] * pz + rot[1, 1] * py + rot[1, 2] * px) / prm[_P_SCALE_Y]
-    x = (rot[2, 0] * pz + rot[2, 1] * py + rot[2, 2] * px) / prm[_P_SCALE_X]
+    pz, py, px = wz - prm[P.CEN_Z], wy - prm[P.CEN_Y], wx - prm[P.CEN_X]
+    z = (rot[0, 0] * pz + rot[0, 1] * py + rot[0, 2] * px) / prm[P.SCALE_Z]
+    y = (rot[1, 0] * pz + rot[1, 1] * py + rot[1, 2] * px) / prm[P.SCALE_Y]
+    x = (rot[2, 0] * pz + rot[2, 1] * py + rot[2, 2] * px) / prm[P.SCALE_X]
     return z, y, x
 
 
@@ -290,16 +329,230 @@ def _head_parts(
     """Cerebrum, cerebellum, brainstem, cranial cavity and head signed distances."""
     cer, cb, bs, _ = _brain_parts(z, y, x, prm)
     # the cranial cavity ends at the foramen magnum; below it the cord runs in the spinal canal
-    cavity_brain = _smin(cer, cb, 4.0)
-    if z > _FORAMEN:
-        cavity_brain = _smin(cavity_brain, bs, 6.0)
-    cavity = cavity_brain - prm[_P_SUB_CSF]
-    skull_out = prm[_P_DURA] + prm[_P_TABLE_IN] + prm[_P_MARROW] + prm[_P_TABLE_OUT]
-    cover = skull_out + prm[_P_SKIN] + prm[_P_FAT] + prm[_P_MUSCLE]
-    face = _octant_ellipsoid(z + 64.0, y - 34.0, x, 48.0, 60.0, 64.0, 60.0, 68.0)
-    neck = _octant_ellipsoid(z + 124.0, y - 2.0, x, 80.0, 80.0, 62.0, 62.0, 64.0)
-    head = _smin(_smin(cavity - cover, face, 16.0), neck, 20.0)
+    cavity_brain = _smin(cer, cb, BLEND.cerebellum)
+    if z > FORAMEN:
+        cavity_brain = _smin(cavity_brain, bs, BLEND.brainstem)
+    cavity = cavity_brain - prm[P.SUB_CSF]
+    skull_out = prm[P.DURA] + prm[P.TABLE_IN] + prm[P.MARROW] + prm[P.TABLE_OUT]
+    cover = skull_out + prm[P.SKIN] + prm[P.FAT] + prm[P.MUSCLE]
+    face = _octant_at(z, y, x, FACE)
+    neck = _octant_at(z, y, x, NECK)
+    head = _smin(_smin(cavity - cover, face, BLEND.face), neck, BLEND.neck)
     return cer, cb, bs, cavity, head
+
+
+@_jit_inline
+def _extra_cranial_label(
+    z: float,
+    y: float,
+    x: float,
+    bs: float,
+    cavity: float,
+    head: float,
+    prm: np.ndarray,
+    fields: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Label of a point in the head outside the cranial cavity (``cavity > 0``): spinal canal,
+    scalp, skull layers, face and neck."""
+    ax = abs(x)
+    skull_out = prm[P.DURA] + prm[P.TABLE_IN] + prm[P.MARROW] + prm[P.TABLE_OUT]
+    cover = skull_out + prm[P.SKIN] + prm[P.FAT] + prm[P.MUSCLE]
+    depth = -head  # below the skin
+    # spinal canal and vertebra below the foramen
+    canal = SPINAL_CANAL
+    if z <= FORAMEN + canal.reach:
+        r_cord = bs
+        if r_cord < 0.0:
+            return _WM
+        if r_cord < canal.csf:
+            return _CSF
+        if r_cord < canal.bone and z <= FORAMEN:
+            return _MARROW if r_cord < canal.marrow else _SKULL
+    if depth < prm[P.SKIN]:
+        return _SKIN
+    # eyes, orbits and air spaces of the face
+    if z < FACE_REGION.top and y > FACE_REGION.front:
+        for s in (-1.0, 1.0):
+            eye = math.sqrt((z - EYE.z) ** 2 + (y - EYE.y) ** 2 + (x - s * EYE.x) ** 2) - EYE.radius
+            if eye < 0.0:
+                return _CSF
+            if eye < EYE.sclera:
+                return _SKIN  # sclera
+            if _paired_octant_at(z, y, x, s, ORBIT) < 0.0:
+                return _FAT
+            sinus = _paired_octant_at(z, y, x, s, SINUS)
+            if sinus < 0.0:
+                return _BG
+            if sinus < SINUS_WALL:
+                return _SKULL
+        if _octant_at(z, y, x, NASAL_CAVITY) < 0.0:
+            return _BG
+    if (
+        z < PHARYNX.top
+        and math.sqrt((y - PHARYNX.y) ** 2 + (x * PHARYNX.squash) ** 2) < PHARYNX.radius
+    ):
+        return _BG
+    c = cavity
+    if c < prm[P.DURA]:
+        return _DURA
+    c -= prm[P.DURA]
+    if c < prm[P.TABLE_IN]:
+        return _SKULL
+    c -= prm[P.TABLE_IN]
+    # the diploe (marrow) thickens and thins over the vault; the skull base is mostly
+    # compact bone
+    dip = DIPLOE
+    marrow = prm[P.MARROW] * min(
+        max(1.0 + dip.modulation * _field(fields, 4, z, y, x, prm[P.FIELD_SPACING]), dip.low),
+        dip.high,
+    )
+    if z < dip.base_top:
+        marrow *= dip.base
+    if c < marrow:
+        return _MARROW
+    c -= marrow
+    if c < prm[P.TABLE_OUT]:
+        return _SKULL
+    sc = SCALP
+    f = sc.patch_frequency
+    patch = _field(fields, 4, z * f + sc.patch_offset, y * f, x * f, prm[P.FIELD_SPACING])
+    if depth < prm[P.SKIN] + prm[P.FAT]:
+        return _AROUND_FAT if patch > sc.around_fat else _FAT
+    c -= prm[P.TABLE_OUT]
+    if c < sc.depth * cover and z > sc.bottom:
+        # scalp between skull and fat: temporalis laterally, loose tissue elsewhere
+        if (
+            prm[P.TEMPORALIS] > 0.0
+            and ax > sc.temporalis_side
+            and -sc.temporalis_half < z < sc.temporalis_half
+            and y > sc.temporalis_back
+        ):
+            return _MUSCLE
+        return _AROUND_FAT if patch > sc.fat else _SKIN
+    # deep tissue of face and neck: muscle with fat septa, fibrous tissue in the face
+    if patch > sc.fat:
+        return _FAT
+    if patch > sc.around_fat:
+        return _AROUND_FAT
+    return _SKIN if y > sc.face_front + sc.face_slope * patch else _MUSCLE
+
+
+@_jit_inline
+def _cerebellum_label(
+    z: float,
+    y: float,
+    x: float,
+    cb: float,
+    prm: np.ndarray,
+    fields: np.ndarray,
+    ventricles: np.ndarray,
+    vessels: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Label of a point of the cerebellum: folia are thin CSF laminae parallel to its surface
+    (wavy level sets of the depth) around a white-matter core."""
+    h = prm[P.FIELD_SPACING]
+    folia = CEREBELLAR_FOLIA
+    outer = -cb
+    f = prm[P.CB_FOLD]
+    wave = _field(fields, 0, z * f, y * f, x * f, h)
+    q = (outer + folia.wave * wave) / folia.spacing
+    if abs(q - math.floor(q + 0.5)) * folia.spacing < folia.half and outer < folia.depth:
+        return _vessel_or(_CSF, z, y, x, vessels)
+    if _capsule(z, y, x, ventricles, ventricles.shape[0] - 1) < 0.0:
+        return _CSF
+    return _GM if outer < folia.cortex + folia.cortex_wave * wave else _WM
+
+
+@_jit_inline
+def _cerebrum_label(
+    z: float,
+    y: float,
+    x: float,
+    cer: float,
+    prm: np.ndarray,
+    fields: np.ndarray,
+    ventricles: np.ndarray,
+    deep_gm: np.ndarray,
+    vessels: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Label of a point of the cerebrum: fissures, ventricles and deep grey nuclei, then the
+    folded cortical ribbon over white matter."""
+    ax = abs(x)
+    h = prm[P.FIELD_SPACING]
+    outer = -cer
+    # interhemispheric fissure down to the corpus callosum
+    cc = prm[P.CC_TOP] - FISSURE.cc_drop * (y / FISSURE.cc_half) ** 2
+    # the fissure reaches the corpus callosum in the middle and deepens towards the poles
+    below_cc = z < cc
+    fiss_half = prm[P.FISSURE_HALF]
+    # below the corpus callosum the hemispheres are joined: no medial surface there
+    d_fis = ax + FISSURE.below * (cc - z) if below_cc else max(ax - fiss_half, 0.0)
+    if ax < fiss_half and not below_cc:
+        return _vessel_or(_CSF, z, y, x, vessels)
+    # Sylvian fissure: a steep sheet from the insula running forwards and outwards to the
+    # lateral surface (so axial slices cut it as an antero-lateral cleft); distances to its
+    # rounded edges keep the cortex around it continuous
+    sy = SYLVIAN
+    fw = sy.wave_frequency
+    syl = (
+        y
+        - (
+            prm[P.SYLVIAN_Y]
+            + sy.outward * (ax - sy.insula)
+            + prm[P.SYLVIAN_TILT] * (z - prm[P.SYLVIAN_Z])
+        )
+        - sy.wave * _field(fields, 0, z * fw, y * fw, ax * fw + sy.wave_offset, h)
+    )
+    beyond = max(abs(z - prm[P.SYLVIAN_Z]) - sy.half_height, 0.0)
+    d_syl = math.sqrt(
+        max(abs(syl) - sy.half_width, 0.0) ** 2 + max(sy.insula - ax, 0.0) ** 2 + beyond * beyond
+    )
+    if d_syl == 0.0:
+        return _vessel_or(_CSF, z, y, x, vessels)
+    outer = min(outer, d_fis, d_syl)
+
+    # deep structures
+    deep = DEEP_REGION
+    if deep.bottom < z < deep.top and ax < deep.side and deep.back < y < deep.front:
+        for k in range(ventricles.shape[0] - 1):
+            if _capsule(z, y, x, ventricles, k) < 0.0:
+                # septum pellucidum between the frontal horns
+                if ax < deep.septum_half and y > deep.septum_back and z > deep.septum_bottom:
+                    return _WM
+                return _CSF
+        for k in range(deep_gm.shape[0]):
+            if (
+                abs(z - deep_gm[k, 0]) < deep_gm[k, 3]
+                and abs(y - deep_gm[k, 1]) < deep_gm[k, 4]
+                and abs(x - deep_gm[k, 2]) < deep_gm[k, 5]
+                and _ellipsoid(z, y, x, deep_gm, k) < 0.0
+            ):
+                return _GM
+
+    # cortical folding: sulci are zero sheets of the fold field, warped to run along the
+    # normal of the nearest outer surface: radial under the convexity, left-right under the
+    # medial surface (blended over 4 mm so the sheets stay continuous)
+    r = math.sqrt(z * z + y * y + x * x) + 1e-9
+    fold = FOLDING
+    w = min(max((d_fis - (-cer)) / fold.medial_blend + 0.5, 0.0), 1.0)  # 1: convexity, 0: medial
+    uz, uy, ux = w * z / r, w * y / r, w * x / r + (1.0 - w) * (1.0 if x >= 0.0 else -1.0)
+    un = math.sqrt(uz * uz + uy * uy + ux * ux) + 1e-9
+    uz, uy, ux = uz / un, uy / un, ux / un
+    a = prm[P.FOLD_ALPHA]
+    shift = (1.0 - a) * min(-cer, d_fis)
+    qz, qy, qx = z + shift * uz, y + shift * uy, x + shift * ux
+    sheet = _sheet_distance(fields, qz, qy, qx, uz, uy, ux, h, a)
+    mod = _field(fields, 4, z, y, x, h)
+    clip = fold.depth_clip
+    sulc_depth = prm[P.SULC_DEPTH] * (1.0 + fold.depth_modulation * max(min(mod, clip), -clip))
+    half = prm[P.SULC_HALF]
+    if sheet < half and outer < sulc_depth:
+        return _vessel_or(_CSF, z, y, x, vessels)
+    d_csf = min(outer, math.sqrt(max(sheet - half, 0.0) ** 2 + max(outer - sulc_depth, 0.0) ** 2))
+    ribbon = prm[P.RIBBON] + prm[P.RIBBON_VAR] * max(min(mod, fold.ribbon_clip), -fold.ribbon_clip)
+    if d_csf < ribbon:
+        return _GM
+    return _WM
 
 
 @_jit_inline
@@ -321,174 +574,19 @@ def _label(
     """Label at brain coordinates ``(z, y, x)`` given the distances of :func:`_head_parts`."""
     if head > 0.0:
         return _BG
-    ax = abs(x)
-    skull_out = prm[_P_DURA] + prm[_P_TABLE_IN] + prm[_P_MARROW] + prm[_P_TABLE_OUT]
-    cover = skull_out + prm[_P_SKIN] + prm[_P_FAT] + prm[_P_MUSCLE]
-    foramen = _FORAMEN
-    depth = -head  # below the skin
-
     if cavity > 0.0:
-        # spinal canal and vertebra below the foramen
-        if z <= foramen + 4.0:
-            r_cord = bs
-            if r_cord < 0.0:
-                return _WM
-            if r_cord < 2.5:
-                return _CSF
-            if r_cord < 9.0 and z <= foramen:
-                return _MARROW if r_cord < 6.5 else _SKULL
-        if depth < prm[_P_SKIN]:
-            return _SKIN
-        # air spaces and eyes of the face (all below z = -28 and in front of y = 20)
-        if z < -28.0 and y > 20.0:
-            for s in (-1.0, 1.0):
-                eye = math.sqrt((z + 42.0) ** 2 + (y - 80.0) ** 2 + (x - s * 31.0) ** 2) - 11.5
-                if eye < 0.0:
-                    return _CSF
-                if eye < 1.0:
-                    return _SKIN  # sclera
-                orbit = _octant_ellipsoid(
-                    z + 42.0, y - 68.0, x - s * 28.0, 12.0, 12.0, 20.0, 20.0, 14.0
-                )
-                if orbit < 0.0:
-                    return _FAT
-                sinus = _octant_ellipsoid(
-                    z + 76.0, y - 66.0, x - s * 21.0, 11.0, 11.0, 12.0, 12.0, 9.0
-                )
-                if sinus < 0.0:
-                    return _BG
-                if sinus < 2.0:
-                    return _SKULL
-            nasal = _octant_ellipsoid(z + 72.0, y - 78.0, x, 18.0, 18.0, 20.0, 20.0, 4.5)
-            if nasal < 0.0:
-                return _BG
-        if z < -70.0 and math.sqrt((y - 26.0) ** 2 + (x * 1.6) ** 2) < 5.0:
-            return _BG  # pharynx
-        c = cavity
-        if c < prm[_P_DURA]:
-            return _DURA
-        c -= prm[_P_DURA]
-        if c < prm[_P_TABLE_IN]:
-            return _SKULL
-        c -= prm[_P_TABLE_IN]
-        # the diploe (marrow) thickens and thins over the vault; the skull base is mostly
-        # compact bone
-        marrow = prm[_P_MARROW] * min(
-            max(1.0 + 0.45 * _field(fields, 4, z, y, x, prm[_P_FIELD_SPACING]), 0.3), 1.8
-        )
-        if z < -25.0:
-            marrow *= 0.3
-        if c < marrow:
-            return _MARROW
-        c -= marrow
-        if c < prm[_P_TABLE_OUT]:
-            return _SKULL
-        patch = _field(fields, 4, z * 2.0 + 31.0, y * 2.0, x * 2.0, prm[_P_FIELD_SPACING])
-        if depth < prm[_P_SKIN] + prm[_P_FAT]:
-            return _AROUND_FAT if patch > 0.6 else _FAT
-        c -= prm[_P_TABLE_OUT]
-        if c < 2.0 * cover and z > -60.0:
-            # scalp between skull and fat: temporalis laterally, loose tissue elsewhere
-            if prm[_P_TEMPORALIS] > 0.0 and ax > 40.0 and -35.0 < z < 35.0 and y > -45.0:
-                return _MUSCLE
-            return _AROUND_FAT if patch > 0.9 else _SKIN
-        # deep tissue of face and neck: muscle with fat septa, fibrous tissue in the face
-        if patch > 0.9:
-            return _FAT
-        if patch > 0.6:
-            return _AROUND_FAT
-        return _SKIN if y > 15.0 + 4.0 * patch else _MUSCLE
-
-    # ---- inside the cranial cavity ----
-    brain = _smin(_smin(cer, cb, 4.0), bs, 6.0)
+        return _extra_cranial_label(z, y, x, bs, cavity, head, prm, fields)
+    brain = _smin(_smin(cer, cb, BLEND.cerebellum), bs, BLEND.brainstem)
     if brain > 0.0:
         return _extra_cerebral(z, y, x, cavity, prm, vessels)
-
-    if bs < min(cer, cb) and z < -20.0:
+    if bs < min(cer, cb) and z < BRAINSTEM.own_below:
         # brainstem: fourth ventricle behind the pons, white matter otherwise
         if _capsule(z, y, x, ventricles, ventricles.shape[0] - 1) < 0.0:
             return _CSF
         return _WM
-
-    h = prm[_P_FIELD_SPACING]
     if cb < cer:
-        # cerebellum: folia are thin laminae parallel to its surface (wavy level sets of the
-        # depth, 4.5 mm apart) around a white-matter core
-        outer = -cb
-        f = prm[_P_CB_FOLD]
-        wave = _field(fields, 0, z * f, y * f, x * f, h)
-        q = (outer + 2.0 * wave) / 4.5
-        if abs(q - math.floor(q + 0.5)) * 4.5 < 0.5 and outer < 11.0:
-            return _vessel_or(_CSF, z, y, x, vessels)
-        if _capsule(z, y, x, ventricles, ventricles.shape[0] - 1) < 0.0:
-            return _CSF
-        return _GM if outer < 17.0 + 3.0 * wave else _WM
-
-    # cerebrum
-    outer = -cer
-    # interhemispheric fissure down to the corpus callosum (which spans |y| < 40)
-    cc = prm[_P_CC_TOP] - 14.0 * (y / 40.0) ** 2
-    # the fissure reaches the corpus callosum in the middle and deepens towards the poles
-    below_cc = z < cc
-    fiss_half = prm[_P_FISSURE_HALF]
-    # below the corpus callosum the hemispheres are joined: no medial surface there
-    d_fis = ax + 3.0 * (cc - z) if below_cc else max(ax - fiss_half, 0.0)
-    if ax < fiss_half and not below_cc:
-        return _vessel_or(_CSF, z, y, x, vessels)
-    # Sylvian fissure: a steep sheet from the insula (|x| = 36) running forwards and outwards
-    # to the lateral surface (so axial slices cut it as an antero-lateral cleft), 1 mm either
-    # side of the sheet, 28 mm tall around the insula's height; distances to its rounded
-    # edges keep the cortex around it continuous
-    syl = (
-        y
-        - (prm[_P_SYLVIAN_Y] + 0.7 * (ax - 36.0) + prm[_P_SYLVIAN_TILT] * (z - prm[_P_SYLVIAN_Z]))
-        - 2.5 * _field(fields, 0, z * 0.5, y * 0.5, ax * 0.5 + 40.0, h)
-    )
-    beyond = max(abs(z - prm[_P_SYLVIAN_Z]) - 14.0, 0.0)
-    d_syl = math.sqrt(max(abs(syl) - 1.0, 0.0) ** 2 + max(36.0 - ax, 0.0) ** 2 + beyond * beyond)
-    if d_syl == 0.0:
-        return _vessel_or(_CSF, z, y, x, vessels)
-    outer = min(outer, d_fis, d_syl)
-
-    # deep structures
-    if -46.0 < z < 26.0 and ax < 42.0 and -62.0 < y < 45.0:
-        for k in range(ventricles.shape[0] - 1):
-            if _capsule(z, y, x, ventricles, k) < 0.0:
-                # septum pellucidum between the frontal horns
-                if ax < 0.6 and y > -20.0 and z > 6.0:
-                    return _WM
-                return _CSF
-        for k in range(deep_gm.shape[0]):
-            if (
-                abs(z - deep_gm[k, 0]) < deep_gm[k, 3]
-                and abs(y - deep_gm[k, 1]) < deep_gm[k, 4]
-                and abs(x - deep_gm[k, 2]) < deep_gm[k, 5]
-                and _ellipsoid(z, y, x, deep_gm, k) < 0.0
-            ):
-                return _GM
-
-    # cortical folding: sulci are zero sheets of the fold field, warped to run along the
-    # normal of the nearest outer surface: radial under the convexity, left-right under the
-    # medial surface (blended over 4 mm so the sheets stay continuous)
-    r = math.sqrt(z * z + y * y + x * x) + 1e-9
-    w = min(max((d_fis - (-cer)) / 4.0 + 0.5, 0.0), 1.0)  # 1: convexity nearer, 0: medial
-    uz, uy, ux = w * z / r, w * y / r, w * x / r + (1.0 - w) * (1.0 if x >= 0.0 else -1.0)
-    un = math.sqrt(uz * uz + uy * uy + ux * ux) + 1e-9
-    uz, uy, ux = uz / un, uy / un, ux / un
-    a = prm[_P_FOLD_ALPHA]
-    shift = (1.0 - a) * min(-cer, d_fis)
-    qz, qy, qx = z + shift * uz, y + shift * uy, x + shift * ux
-    sheet = _sheet_distance(fields, qz, qy, qx, uz, uy, ux, h, a)
-    mod = _field(fields, 4, z, y, x, h)
-    sulc_depth = prm[_P_SULC_DEPTH] * (1.0 + 0.35 * max(min(mod, 1.5), -1.5))
-    half = prm[_P_SULC_HALF]
-    if sheet < half and outer < sulc_depth:
-        return _vessel_or(_CSF, z, y, x, vessels)
-    d_csf = min(outer, math.sqrt(max(sheet - half, 0.0) ** 2 + max(outer - sulc_depth, 0.0) ** 2))
-    ribbon = prm[_P_RIBBON] + prm[_P_RIBBON_VAR] * max(min(mod, 1.0), -1.0)
-    if d_csf < ribbon:
-        return _GM
-    return _WM
+        return _cerebellum_label(z, y, x, cb, prm, fields, ventricles, vessels)
+    return _cerebrum_label(z, y, x, cer, prm, fields, ventricles, deep_gm, vessels)
 
 
 @_jit
@@ -507,39 +605,15 @@ def _extra_cerebral(
     z: float, y: float, x: float, cavity: float, prm: np.ndarray, vessels: np.ndarray
 ) -> int:  # pragma: no cover - compiled
     """Between brain and dura: CSF, the superior sagittal sinus, the falx, vessels."""
-    ax = abs(x)
-    if z > 10.0 and cavity > -4.5 and ax < 0.5 * (4.5 + cavity) + 0.5 and y > -80.0:
-        return _VESSEL  # superior sagittal sinus, a triangle under the vertex
+    ss = SAGITTAL_SINUS
+    if (
+        z > ss.bottom
+        and cavity > -ss.depth
+        and abs(x) < ss.slope * (ss.depth + cavity) + ss.margin
+        and y > ss.back
+    ):
+        return _VESSEL
     return _vessel_or(_CSF, z, y, x, vessels)
-
-
-@_jit
-def _lerp8(
-    lat: np.ndarray,
-    k: int,
-    jz: int,
-    jy: int,
-    jx: int,
-    w000: float,
-    w001: float,
-    w010: float,
-    w011: float,
-    w100: float,
-    w101: float,
-    w110: float,
-    w111: float,
-) -> float:  # pragma: no cover - compiled
-    """Trilinear combination of lattice field ``k`` around cell ``(jz, jy, jx)``."""
-    return (
-        w000 * lat[k, jz, jy, jx]
-        + w001 * lat[k, jz, jy, jx + 1]
-        + w010 * lat[k, jz, jy + 1, jx]
-        + w011 * lat[k, jz, jy + 1, jx + 1]
-        + w100 * lat[k, jz + 1, jy, jx]
-        + w101 * lat[k, jz + 1, jy, jx + 1]
-        + w110 * lat[k, jz + 1, jy + 1, jx]
-        + w111 * lat[k, jz + 1, jy + 1, jx + 1]
-    )
 
 
 _LATTICE = 4  # head-level distances are computed every 4 voxels and interpolated
@@ -598,25 +672,15 @@ def render_labels(
                     cer, cb, bs, cavity, head = _head_parts(z, y, x, prm)
                 else:
                     jx, tx = ix // s, (ix % s) * inv
-                    w000 = (1 - tz) * (1 - ty) * (1 - tx)
-                    w001 = (1 - tz) * (1 - ty) * tx
-                    w010 = (1 - tz) * ty * (1 - tx)
-                    w011 = (1 - tz) * ty * tx
-                    w100 = tz * (1 - ty) * (1 - tx)
-                    w101 = tz * (1 - ty) * tx
-                    w110 = tz * ty * (1 - tx)
-                    w111 = tz * ty * tx
-                    head = _lerp8(
-                        lat, 4, jz, jy, jx, w000, w001, w010, w011, w100, w101, w110, w111
-                    )
+                    w = _trilinear_weights(tz, ty, tx)
+                    z1, y1, x1 = jz + 1, jy + 1, jx + 1
+                    head = _corner_sum(lat, 4, jz, z1, jy, y1, jx, x1, w)
                     if head > 0.0:
                         continue  # outside the head: background
-                    cer = _lerp8(lat, 0, jz, jy, jx, w000, w001, w010, w011, w100, w101, w110, w111)
-                    cb = _lerp8(lat, 1, jz, jy, jx, w000, w001, w010, w011, w100, w101, w110, w111)
-                    bs = _lerp8(lat, 2, jz, jy, jx, w000, w001, w010, w011, w100, w101, w110, w111)
-                    cavity = _lerp8(
-                        lat, 3, jz, jy, jx, w000, w001, w010, w011, w100, w101, w110, w111
-                    )
+                    cer = _corner_sum(lat, 0, jz, z1, jy, y1, jx, x1, w)
+                    cb = _corner_sum(lat, 1, jz, z1, jy, y1, jx, x1, w)
+                    bs = _corner_sum(lat, 2, jz, z1, jy, y1, jx, x1, w)
+                    cavity = _corner_sum(lat, 3, jz, z1, jy, y1, jx, x1, w)
                 out[iz, iy, ix] = _label(
                     z, y, x, cer, cb, bs, cavity, head, prm, fields, ventricles, deep_gm, vessels
                 )
