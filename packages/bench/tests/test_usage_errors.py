@@ -9,7 +9,7 @@ import pytest
 
 from bench.cli import main
 
-COMMANDS = ("compare", "ablate-blocks", "convergence", "anchor", "attention", "figures",
+COMMANDS = ("compare", "ablate-blocks", "convergence", "robustness", "anchor", "attention", "figures",
             "simulate", "reproduce", "demo", "presets")  # fmt: skip
 CASES = [
     (("compare", "--no-such-option"), 2, "error: No such option: --no-such-option"),

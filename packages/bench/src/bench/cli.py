@@ -285,6 +285,66 @@ def convergence_cmd(
     console.print(f"wrote {out / 'convergence.json'} and {out / 'convergence.png'}")
 
 
+@app.command("robustness")
+def robustness_cmd(
+    data: DataOpt,
+    out: OutOpt,
+    preset: PresetOpt = "cpu",
+    brainweb_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--brainweb-dir",
+            help="BrainWeb models: the randomised source's training heads and the shifted "
+            "test sets of a BrainWeb dataset.",
+        ),
+    ] = None,
+    procedural_heads: Annotated[
+        int,
+        typer.Option("--procedural-heads", help="Procedural heads added to the randomised pool."),
+    ] = 20,
+    methods: Annotated[
+        str | None,
+        typer.Option("--methods", help="Comma-separated registry names (default: the five)."),
+    ] = None,
+    recon_type: Annotated[
+        str, typer.Option("--recon-type", help="Reg block type of the methods that have one.")
+    ] = "B",
+    seeds: Annotated[int, typer.Option("--seeds", help="Training seeds per method and arm.")] = 1,
+    sets: Annotated[
+        str | None,
+        typer.Option("--sets", help="Test sets, e.g. standard,3t,noise20 (default: all)."),
+    ] = None,
+    device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
+    jobs: JobsOpt = 0,
+) -> None:
+    """Trained on the files or on randomised simulation, scored on shifted test sets: JSON,
+    MD, PNG."""
+    from bench.compare import parse_methods, parse_recon_types
+    from bench.robustness import ROBUSTNESS_METHODS, TEST_SETS, parse_test_sets, robustness_study
+
+    with _user_errors():
+        names = parse_methods(methods) if methods is not None else ROBUSTNESS_METHODS
+        (kind,) = parse_recon_types(recon_type)
+        robustness_study(
+            data,
+            out,
+            get_preset(preset),
+            brainweb_dir=brainweb_dir,
+            procedural_heads=procedural_heads,
+            methods=names,
+            recon_type=kind,
+            seeds=seeds,
+            sets=parse_test_sets(sets) if sets is not None else TEST_SETS,
+            device=device,
+            jobs=_jobs(jobs, device),
+            progress=not quiet,
+            console=console,
+        )
+    out_console.print((out / "robustness.md").read_text(encoding="utf-8"))
+    console.print(f"wrote {out / 'robustness.json'} and {out / 'robustness.png'}")
+
+
 @app.command("anchor")
 def anchor_cmd(
     out: OutOpt,

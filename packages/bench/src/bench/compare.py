@@ -65,6 +65,7 @@ from seranet.evaluate import evaluate
 from seranet.models import parse_model_name
 from seranet.train import EpochRecord, RunPaths, RunSummary, TrainConfig
 from seranet.train import train as seranet_train
+from seranet.train.config import SimulatedSource
 from seranet.train.convergence import final_stage_dice, is_converged
 from seranet.vocabulary import MEAN, TISSUES
 
@@ -233,14 +234,23 @@ TRAINING_FIELDS: tuple[str, ...] = (
 """:class:`~bench.presets.Preset` fields that :class:`seranet.train.TrainConfig` takes as they are."""
 
 
-def train_config(preset: Preset, spec: RunSpec, data_dir: Path, *, device: str) -> TrainConfig:
-    """The :class:`seranet.TrainConfig` of ``spec`` under ``preset``."""
+def train_config(
+    preset: Preset,
+    spec: RunSpec,
+    data_dir: Path,
+    *,
+    device: str,
+    simulated: SimulatedSource | None = None,
+) -> TrainConfig:
+    """The :class:`seranet.TrainConfig` of ``spec`` under ``preset`` (trained on samples
+    simulated afresh with ``simulated``, else on ``data_dir``'s training files)."""
     return TrainConfig(
         data_dir=str(data_dir),
         model=preset.model_config(spec.method, spec.recon_type, spec.recon_blocks),
         seed=spec.seed,
         device=device,
         split=SplitConfig(*preset.split),
+        simulated=simulated,
         **{name: getattr(preset, name) for name in TRAINING_FIELDS},
     )
 
@@ -279,7 +289,8 @@ def run_converged(run_dir: Path) -> bool | None:
     return is_converged(final_stage_dice(read_jsonl(path)))
 
 
-def _scores_from_json(data: dict[str, Any], spec: RunSpec, run_dir: Path) -> RunScores:
+def scores_from_json(data: dict[str, Any], spec: RunSpec, run_dir: Path) -> RunScores:
+    """The :class:`RunScores` of ``spec`` from a ``seranet evaluate`` result (its JSON)."""
     per_class = {k.lower(): v for k, v in data["per_class"].items()}
 
     def pick(metric: str) -> dict[str, float]:
@@ -304,7 +315,7 @@ def _scores_from_json(data: dict[str, Any], spec: RunSpec, run_dir: Path) -> Run
 def saved_scores(run_dir: Path, spec: RunSpec) -> RunScores | None:
     """The test scores a finished run cached in ``RUN/test-metrics.json``; None without them."""
     path = run_dir / METRICS_FILE
-    return _scores_from_json(read_json(path), spec, run_dir) if path.is_file() else None
+    return scores_from_json(read_json(path), spec, run_dir) if path.is_file() else None
 
 
 def term_source(root: Path, recon_blocks: int) -> Callable[[TableRow], Term | None]:
@@ -372,11 +383,12 @@ def run_one(
     threads: int | None = None,
     epoch_lines: bool = False,
     score_test: bool = True,
+    simulated: SimulatedSource | None = None,
 ) -> RunOutcome:
     """Train (or resume, or skip) and score one run.
 
     With ``score_test=False`` the test split is not touched (studies that choose a recipe on
-    validation data). ``threads`` sets torch's thread count; ``epoch_lines`` prints one plain
+    validation data); ``simulated`` trains on samples simulated afresh (:mod:`seranet.simulated`). ``threads`` sets torch's thread count; ``epoch_lines`` prints one plain
     line per finished epoch to stderr (what worker processes show instead of progress bars).
     """
     if threads is not None:
@@ -385,7 +397,7 @@ def run_one(
     run_dir = root / spec.name
     status = _status(run_dir)
     train = trainer or seranet_train
-    config = train_config(preset, spec, data, device=device)
+    config = train_config(preset, spec, data, device=device, simulated=simulated)
     extra: dict[str, Any] = {}
     if epoch_lines:
 
@@ -414,7 +426,7 @@ def run_one(
         )
         data_json = result.to_dict(per_slice=True)
         atomic_write_json(metrics_path, data_json)
-    scores = _scores_from_json(data_json, spec, run_dir)
+    scores = scores_from_json(data_json, spec, run_dir)
     seconds = time.perf_counter() - start
     return RunOutcome(spec=spec, run_dir=run_dir, status=status, seconds=seconds, scores=scores)
 
@@ -467,6 +479,8 @@ class RunJob:
     """The run goes to ``root / spec.name``."""
     data: Path | None = None
     """Its dataset, when not the one :func:`run_jobs` is given."""
+    simulated: SimulatedSource | None = None
+    """Train on samples simulated afresh instead of the dataset's training files."""
 
     @property
     def run_dir(self) -> Path:
@@ -517,6 +531,7 @@ def run_jobs(
                     console=console,
                     trainer=trainer,
                     score_test=score_test,
+                    simulated=job.simulated,
                 )
             )
         return outcomes
@@ -537,6 +552,7 @@ def run_jobs(
             threads=1,
             epoch_lines=progress,
             score_test=score_test,
+            simulated=job.simulated,
         ): job
         for job in order
     }
