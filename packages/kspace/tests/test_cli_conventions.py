@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import typer
 
-from kspace.cli_conventions import RUN_FAILED, USAGE_ERROR, fail, fail_with, make_app, run
+from kspace.cli_conventions import (
+    RUN_FAILED,
+    USAGE_ERROR,
+    fail,
+    fail_with,
+    invoke,
+    make_app,
+    run,
+)
 
 app = make_app("demo", "1.2.3", "A program made with the shared conventions.")
 
@@ -104,3 +112,23 @@ def test_a_folder_in_use_is_a_run_that_failed(
 
     assert fail_with(FolderLockedError("folder x is in use by PID 7")).exit_code == RUN_FAILED
     assert capsys.readouterr().err == "error: folder x is in use by PID 7\n"
+
+
+def test_invoke_captures_what_a_program_did() -> None:
+    def main() -> None:
+        run(app, "demo")
+
+    ok = invoke(main, ["demo", "greet", "--name", "ada"])
+    assert (ok.code, ok.out, ok.err) == (0, "hello ada\n", "")
+    assert ok.follows_conventions(0, "hello")
+    assert not ok.follows_conventions(0, "bye")
+    assert not ok.follows_conventions(USAGE_ERROR, "hello")
+    bad = invoke(main, ["demo", "greet"])
+    assert bad.code == USAGE_ERROR
+    assert bad.follows_conventions(USAGE_ERROR, "error: Missing option")
+    assert not bad.follows_conventions(RUN_FAILED, "error: Missing option")
+    # more than one line on stderr breaks the convention
+    assert not type(bad)(USAGE_ERROR, "", "error: a\ntraceback\n").follows_conventions(
+        USAGE_ERROR, "error: a"
+    )
+    assert invoke(main, ["demo", "-h"]).follows_conventions(0, "Usage")

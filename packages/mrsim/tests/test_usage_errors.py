@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kspace.cli_conventions import invoke
 from mrsim.cli import main
 
 CASES = [
@@ -20,21 +21,9 @@ CASES = [
 
 @pytest.mark.parametrize(("argv", "code", "text"), CASES)
 def test_usage(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    argv: tuple[str, ...],
-    code: int,
-    text: str,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: tuple[str, ...], code: int, text: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BRAINWEB_DIR", raising=False)
-    monkeypatch.setattr("sys.argv", ["mrsim", *argv])
-    with pytest.raises(SystemExit) as info:
-        main()
-    captured = capsys.readouterr()
-    assert info.value.code == code
-    shown = captured.err if code else captured.out
-    assert shown.startswith(text) or (text == "Usage" and "Usage" in shown)
-    if code:
-        assert len(captured.err.splitlines()) == 1
+    result = invoke(main, ["mrsim", *argv])
+    assert result.follows_conventions(code, text), result

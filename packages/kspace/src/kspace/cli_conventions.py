@@ -12,13 +12,27 @@ Needs ``typer`` (the ``cli`` extra); the numeric modules of kspace never import 
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import io
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import typer
 
 from kspace.guard import FolderLockedError
 
-__all__ = ["RUN_FAILED", "USAGE_ERROR", "fail", "fail_with", "make_app", "run"]
+__all__ = [
+    "RUN_FAILED",
+    "USAGE_ERROR",
+    "Invocation",
+    "fail",
+    "fail_with",
+    "invoke",
+    "make_app",
+    "run",
+]
 
 USAGE_ERROR = 2
 """Exit code of bad input (options, files, values)."""
@@ -91,3 +105,41 @@ def run(app: typer.Typer, name: str) -> None:
     except typer.Abort:
         raise SystemExit(130) from None
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What a program's ``main`` did for one command line (:func:`invoke`)."""
+
+    code: int
+    """Exit code."""
+    out: str
+    """Standard output."""
+    err: str
+    """Standard error."""
+
+    def follows_conventions(self, code: int, text: str) -> bool:
+        """Whether it exited with ``code`` and, on success, printed ``text`` first (help: the
+        word ``Usage`` anywhere) or, on failure, printed one line starting with ``text``."""
+        if self.code != code:
+            return False
+        if code == 0:
+            return self.out.startswith(text) or (text == "Usage" and "Usage" in self.out)
+        return self.err.startswith(text) and len(self.err.splitlines()) == 1
+
+
+def invoke(main: Callable[[], object], argv: Sequence[str]) -> Invocation:
+    """Run a console script's ``main`` on the command line ``argv`` (program name first) and
+    capture its exit code and output (for the programs' tests of these conventions)."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.argv
+    sys.argv = list(argv)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+        code = 0
+    except SystemExit as error:
+        code = error.code if isinstance(error.code, int) else (0 if error.code is None else 1)
+    finally:
+        sys.argv = saved
+    return Invocation(code, out.getvalue(), err.getvalue())
