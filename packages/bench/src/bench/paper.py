@@ -32,7 +32,15 @@ import numpy as np
 
 from bench.presets import REFERENCES
 from bench.stats import PairedResult, Term, paired_bootstrap
-from bench.tables import AblationPoint, TableRow, cell, converged_cell, gap_recovered, sort_rows
+from bench.tables import (
+    AblationPoint,
+    TableRow,
+    cell,
+    converged_cell,
+    gap_recovered,
+    row_name,
+    sort_rows,
+)
 from seranet.vocabulary import MEAN, SCORE_KEYS
 
 __all__ = [
@@ -137,7 +145,7 @@ class NoiseDrop:
     @property
     def name(self) -> str:
         """``seranet-3 (B)``, or the method alone when it has no Reg type."""
-        return self.method if self.recon_type is None else f"{self.method} ({self.recon_type})"
+        return row_name(self.method, self.recon_type)
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,13 @@ from bench._io import (
     atomic_write_json,
     atomic_write_text,
     read_json,
-    read_jsonl,
     writes_folder,
 )
 from bench.compare import RunJob, RunSpec, check_data, run_jobs, scores_from_json, versions
+from bench.convergence import curve_of
 from bench.presets import RECON_FREE, Preset
 from bench.stats import PairedResult, Term, paired_bootstrap, term_from_metrics
+from bench.tables import row_name
 from mrsim.sequence import SpinEcho
 from mrsim.simulate import DatasetConfig, simulate_dataset
 from seranet.data import SplitConfig, split_subjects
@@ -176,10 +177,7 @@ def shifted_config(
         heads = [UNSEEN_FIRST + i for i in range(len(test_files))]
         return DatasetConfig(out_dir, phantom="procedural", subjects=_indices(heads), **common)
     if settings["phantom"] == "procedural":
-        indices = []
-        for path in test_files:
-            with h5py.File(path, "r") as f:
-                indices.append(int(str(f.attrs["subject"]).removeprefix("procedural")))
+        indices = [int(Path(p).stem.removeprefix("procedural")) for p in test_files]
         return DatasetConfig(out_dir, phantom="procedural", subjects=_indices(indices), **common)
     if brainweb_dir is None:
         raise BenchError("the test split is BrainWeb: pass --brainweb-dir")
@@ -228,7 +226,7 @@ def _jobs(
 
 def _scores(job: RunJob, test_set: TestSet, folder: Path | None, device: str) -> Any:
     """The run's per-slice scores on ``test_set`` (cached in the run folder)."""
-    if test_set.standard or folder is None:
+    if folder is None:  # the standard set: the test split the run was scored on
         return read_json(job.run_dir / "test-metrics.json")
     path = job.run_dir / "robustness" / f"{test_set.name}.json"
     if path.is_file():
@@ -238,12 +236,6 @@ def _scores(job: RunJob, test_set: TestSet, folder: Path | None, device: str) ->
     data_json = result.to_dict(per_slice=True)
     atomic_write_json(path, data_json)
     return data_json
-
-
-def _cpu_seconds(run_dir: Path) -> float:
-    path = run_dir / "metrics.jsonl"
-    records = read_jsonl(path) if path.is_file() else []
-    return sum(float(r.get("cpu_seconds") or r["seconds"]) for r in records)
 
 
 @writes_folder("out_dir")
@@ -311,9 +303,8 @@ def summarize(
     for method in methods:
         arms = {arm: [job for a, job in plan if a == arm and job.spec.method == method]
                 for arm in ARMS}  # fmt: skip
-        rt = arms["files"][0].spec.recon_type
-        name = method if rt is None else f"{method} ({rt})"
-        cpu = {arm: sum(_cpu_seconds(j.run_dir) for j in arms[arm]) for arm in ARMS}
+        name = row_name(method, arms["files"][0].spec.recon_type)
+        cpu = {arm: sum(curve_of(j.run_dir)["cpu_seconds"] for j in arms[arm]) for arm in ARMS}
         for s in sets:
             metrics = {arm: [scores[(arm, j.spec, s.name)] for j in arms[arm]] for arm in ARMS}
             terms: list[Term] = [

@@ -50,6 +50,7 @@ __all__ = [
     "curve_links",
     "gap_recovered",
     "make_rows",
+    "row_name",
     "rows_to_csv",
     "rows_to_markdown",
     "score",
@@ -94,6 +95,11 @@ class RunScores:
 
 def _num(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
+
+
+def row_name(method: str, recon_type: str | None) -> str:
+    """``seranet-3 (B)``, or the method alone when it has no Reg type."""
+    return method if recon_type is None else f"{method} ({recon_type})"
 
 
 Scores: TypeAlias = dict[str, float | None]
@@ -142,7 +148,7 @@ class TableRow:
     @property
     def name(self) -> str:
         """``seranet-3 (B)``, or the method alone when it has no Reg type."""
-        return self.method if self.recon_type is None else f"{self.method} ({self.recon_type})"
+        return row_name(self.method, self.recon_type)
 
     @property
     def mean_dice(self) -> float | None:
