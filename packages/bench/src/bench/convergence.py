@@ -347,7 +347,10 @@ def plot(result: dict[str, Any], path: Path) -> None:
         ax.set_xlabel("CPU hours (one thread)")
         ax.set_ylabel("validation Dice")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no epoch finished yet", ha="center", transform=ax.transAxes)
     for ax in list(axes.flat)[len(methods) :]:
         ax.axis("off")
     fig.suptitle(f"Time to accuracy, preset {result['preset']} (seed 0, validation split)")
