@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.cli import app
+from bench.compare import TRAINING_FIELDS
 from bench.convergence import RECIPES, convergence_study, curve_of, parse_recipes
-from bench.presets import CPU, SMOKE
+from bench.presets import CPU, CPU_CONVERGED, SMOKE
 from seranet.train.schedule import lr_factor
 
 
@@ -25,6 +26,29 @@ def test_recipes_on_the_cpu_preset() -> None:
     assert factors[-1] == 1 / 16  # halved every sixth: epochs 9, 13, 17, 21
     cosine = RECIPES["cosine"].apply(CPU)
     assert (cosine.lr_schedule, cosine.warmup_epochs, cosine.epochs) == ("cosine", 1, 24)
+
+
+STUDY = (
+    Path(__file__).resolve().parents[3] / "docs" / "results" / "convergence" / "convergence.json"
+)
+
+
+@pytest.mark.skipif(not STUDY.is_file(), reason="the committed study is not beside this checkout")
+def test_converged_preset_trains_as_the_recipe_the_study_chose() -> None:
+    choice = json.loads(STUDY.read_text(encoding="utf-8"))["choice"]["recipe"]
+    assert choice is not None, "the study has chosen no recipe"
+    chosen = RECIPES[choice].apply(CPU)
+    assert {f: getattr(CPU_CONVERGED, f) for f in TRAINING_FIELDS} == {
+        f: getattr(chosen, f) for f in TRAINING_FIELDS
+    }
+    assert (
+        CPU_CONVERGED.replace(
+            name=CPU.name,
+            description=CPU.description,
+            **{f: getattr(CPU, f) for f in TRAINING_FIELDS},
+        )
+        == CPU
+    )  # only the training differs from the cpu preset
 
 
 def test_parse_recipes() -> None:

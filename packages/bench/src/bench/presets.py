@@ -8,6 +8,8 @@ Four presets ship with the package (their wall times are in the package README):
   Joint and a small SERANet trained briefly.
 * ``cpu``: the paper's protocol on real BrainWeb anatomy at 2 mm (108 x 90 images), narrow
   networks and few epochs, sized for 2 CPU cores.
+* ``cpu-converged``: ``cpu`` trained to convergence (3x the epochs under the recipe the
+  time-to-accuracy study chose on validation data, ``docs/results/convergence/``).
 * ``paper``: the paper's settings (1 mm, 216 x 180 images, UNet width 64 and 5 levels,
   50 epochs, batch 12), for a GPU.
 
@@ -25,6 +27,7 @@ from seranet.models import ModelConfig, parse_model_name
 
 __all__ = [
     "CPU",
+    "CPU_CONVERGED",
     "CPU_TRAINING",
     "DEMO",
     "PAPER",
@@ -275,6 +278,22 @@ lines) at 2 mm (108 x 90 images, 8 of 90 centre lines = the paper's 16 of 180), 
 with 4 levels, Reg width 16, K = 3, 8 epochs (4 for pre-training stages), Adam lr 1e-3 halved
 every 3 epochs, batch 4. Why batch 4 and what it costs: the package README."""
 
+CPU_CONVERGED = CPU.replace(
+    name="cpu-converged",
+    description="the cpu preset trained to convergence: 24 epochs (pre-training 12), lr 1e-3 "
+    "held 8 epochs, then halved every 4",
+    epochs=24,
+    pretrain_epochs=12,
+    lr_step=4,
+    lr_hold=4,
+)
+"""The ``cpu`` preset trained until every method of the time-to-accuracy study converged
+(``bench convergence``; its ``hold-step`` recipe, chosen on validation data only by
+:func:`bench.convergence.choose_recipe`): 24 epochs (12 for pre-training stages), Adam lr 1e-3
+for epochs 1-8, then halved at epochs 9, 13, 17 and 21 (pre-training stages: at epoch 9).
+Measured cost of one run (seed 0, type B, one thread): Fully-sampled / Zero-filling 0.11 CPU h,
+Two-step 0.42, Joint 0.44, SERANet-3 1.25, SERANet-3++ 1.59."""
+
 DEMO = Preset(
     name="demo",
     description="a few procedural subjects, Zero-filling / Joint / SERANet-2 briefly: the README's demo",
@@ -307,7 +326,7 @@ DEMO = Preset(
 with encoder-decoder (type B) blocks, 24 epochs of batch 4 at lr 1e-3 (halved after 12): enough
 optimiser steps for every method to segment CSF (package README)."""
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (SMOKE, DEMO, CPU, PAPER)}
+PRESETS: dict[str, Preset] = {p.name: p for p in (SMOKE, DEMO, CPU, CPU_CONVERGED, PAPER)}
 """Presets by name."""
 
 
