@@ -81,6 +81,17 @@ def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def procedural_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smoke preset's dataset as mrsim simulates it (5 procedural heads of 4 slices)."""
+    from bench.data import simulate
+    from bench.presets import SMOKE
+
+    out = tmp_path_factory.mktemp("procedural")
+    simulate(SMOKE, out, 0.1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
 def smoke(dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The smoke preset's full comparison (every method, both Reg types) on ``dataset_dir``."""
     from bench.compare import compare

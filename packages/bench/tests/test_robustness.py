@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.cli import app
-from bench.data import simulate
 from bench.presets import SMOKE
 from bench.robustness import (
     STANDARD_MARGIN,
@@ -22,14 +21,6 @@ from bench.robustness import (
     shifted_config,
 )
 from seranet.data import SplitConfig, split_subjects
-
-
-@pytest.fixture(scope="module")
-def procedural_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The smoke preset's dataset as mrsim simulates it (5 procedural heads of 4 slices)."""
-    out = tmp_path_factory.mktemp("procedural")
-    simulate(SMOKE, out, 0.1, progress=False)
-    return out
 
 
 def _settings(path: Path) -> dict:
@@ -115,7 +106,7 @@ def test_study_trains_both_arms_and_pairs_them(procedural_data: Path, tmp_path: 
     ("args", "message"),
     [
         (["--sets", "7t"], "unknown test set '7t'"),
-        (["--procedural-heads", "0"], "needs a BrainWeb folder or procedural heads"),
+        (["--procedural-heads", "0"], "needs procedural heads"),
         (["--seeds", "0"], "seeds must be >= 1"),
     ],
 )

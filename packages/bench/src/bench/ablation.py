@@ -142,11 +142,13 @@ def ablate_blocks(
     console: Console | None = None,
     trainer: Trainer | None = None,
     jobs: int = 1,
+    brainweb_dir: str | os.PathLike[str] | None = None,
 ) -> AblationResult:
     """Train and score each method x type x K (seed 0, or ``seeds`` seeds); write JSON, MD, PNG.
 
     Defaults come from the preset (``ablation_blocks``, ``ablation_methods``,
-    ``ablation_recon_types``). ``jobs``: runs trained at once (see :func:`bench.compare.plan_runs`).
+    ``ablation_recon_types``). ``jobs``: runs trained at once (see :func:`bench.compare.plan_runs`);
+    ``brainweb_dir``: the training anatomies of a ``simulated`` ``brainweb`` preset.
     """
     ks = parse_blocks(blocks) if blocks is not None else preset.ablation_blocks
     names = parse_methods(methods) if methods is not None else preset.ablation_methods
@@ -172,6 +174,7 @@ def ablate_blocks(
         trainer=trainer,
         label="ablation ",
         jobs=jobs,
+        brainweb_dir=brainweb_dir,
     )
     outcomes = {o.spec.name: o for o in done}
     points = [

@@ -103,6 +103,14 @@ def _jobs(jobs: int, device: str) -> int:
 
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Dataset directory (mrsim simulate output).")]
+SourceBrainWebOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--brainweb-dir",
+        help="BrainWeb folder: the training anatomies of a preset trained on the simulated "
+        "source (cpu-randomised).",
+    ),
+]
 RunsOpt = Annotated[Path | None, typer.Option("--runs", help="Run folders (default OUT/runs).")]
 
 
@@ -132,6 +140,7 @@ def compare_cmd(
     epochs: EpochsOpt = None,
     pretrain_epochs: PretrainEpochsOpt = None,
     recipe: RecipeOpt = None,
+    brainweb_dir: SourceBrainWebOpt = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
@@ -152,6 +161,7 @@ def compare_cmd(
             progress=not quiet,
             console=console,
             jobs=_jobs(jobs, device),
+            brainweb_dir=brainweb_dir,
         )
     out_console.print(_rich_table(result.rows))
     console.print(f"{describe(result.outcomes)}; wrote {out / 'table.md'}")
@@ -211,6 +221,7 @@ def ablate_cmd(
     epochs: EpochsOpt = None,
     pretrain_epochs: PretrainEpochsOpt = None,
     recipe: RecipeOpt = None,
+    brainweb_dir: SourceBrainWebOpt = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
@@ -232,6 +243,7 @@ def ablate_cmd(
             progress=not quiet,
             console=console,
             jobs=_jobs(jobs, device),
+            brainweb_dir=brainweb_dir,
         )
     out_console.print(result.markdown)
     console.print(f"wrote {result.json_path} and {result.png_path}")

@@ -87,6 +87,7 @@ __all__ = [
     "run_one",
     "run_specs",
     "saved_scores",
+    "simulated_source",
     "term_source",
     "train_config",
     "versions",
@@ -253,6 +254,37 @@ def train_config(
         simulated=simulated,
         **{name: getattr(preset, name) for name in TRAINING_FIELDS},
     )
+
+
+def simulated_source(
+    preset: Preset, brainweb_dir: str | os.PathLike[str] | None
+) -> SimulatedSource | None:
+    """The on-the-fly training source of a ``simulated`` preset (None for ``files``).
+
+    A ``brainweb`` preset draws its anatomies from ``brainweb_dir`` (the training split's
+    subjects) and :attr:`~bench.presets.Preset.procedural_heads` procedural heads; a
+    ``procedural`` preset from the procedural heads alone. :class:`BenchError` when a needed
+    folder is missing.
+    """
+    if preset.source == "files":
+        return None
+    folder = None
+    if preset.phantom == "brainweb":
+        if brainweb_dir is None:
+            raise BenchError(
+                f"preset {preset.name!r} trains on BrainWeb anatomy simulated afresh: "
+                "pass --brainweb-dir"
+            )
+        folder = Path(brainweb_dir)
+        if not folder.is_dir():
+            raise BenchError(f"BrainWeb directory {str(brainweb_dir)!r} does not exist")
+    try:
+        return SimulatedSource(
+            brainweb_dir=None if folder is None else str(folder),
+            procedural_heads=preset.procedural_heads,
+        )
+    except ValueError as error:
+        raise BenchError(str(error)) from None
 
 
 def versions() -> dict[str, str]:
@@ -443,6 +475,7 @@ def plan_runs(
     trainer: Trainer | None = None,
     label: str = "",
     jobs: int = 1,
+    brainweb_dir: str | os.PathLike[str] | None = None,
 ) -> list[RunOutcome]:
     """Train (or resume, or skip) and score each of ``specs``; the outcomes in ``specs`` order.
 
@@ -450,11 +483,13 @@ def plan_runs(
     ``jobs > 1`` trains that many runs at once in worker processes with one torch thread each
     (on a CPU with ``jobs`` cores this scales better than torch's own threads, which spin
     when the machine is shared), longest runs first; workers show no progress bars, only a
-    line per finished run.
+    line per finished run. A ``simulated`` preset trains on samples simulated afresh
+    (:func:`simulated_source`; ``brainweb_dir`` for a ``brainweb`` preset).
     """
     data = check_data(data_dir, preset)
+    simulated = simulated_source(preset, brainweb_dir)
     root = Path(runs_dir)
-    items = [RunJob(spec, preset, root) for spec in specs]
+    items = [RunJob(spec, preset, root, simulated=simulated) for spec in specs]
     return run_jobs(
         items,
         data,
@@ -637,6 +672,7 @@ def compare(
     console: Console | None = None,
     trainer: Trainer | None = None,
     jobs: int = 1,
+    brainweb_dir: str | os.PathLike[str] | None = None,
 ) -> CompareResult:
     """Train and score each method x Reg type x seed, then write the tables.
 
@@ -661,6 +697,8 @@ def compare(
     jobs
         Runs trained at once in worker processes of one torch thread each (see
         :func:`plan_runs`); 2 on a 2-core machine.
+    brainweb_dir
+        BrainWeb folder, for a ``simulated`` ``brainweb`` preset (its training anatomies).
 
     Raises
     ------
@@ -684,6 +722,7 @@ def compare(
         console=console,
         trainer=trainer,
         jobs=jobs,
+        brainweb_dir=brainweb_dir,
     )
     extra = {
         "methods": list(methods),

@@ -10,6 +10,8 @@ Four presets ship with the package (their wall times are in the package README):
   networks and few epochs, sized for 2 CPU cores.
 * ``cpu-converged``: ``cpu`` trained to convergence (3x the epochs under the recipe the
   time-to-accuracy study chose on validation data, ``docs/results/convergence/``).
+* ``cpu-randomised``: ``cpu-converged`` trained on samples simulated afresh from randomised
+  anatomy and protocol instead of the training files.
 * ``paper``: the paper's settings (1 mm, 216 x 180 images, UNet width 64 and 5 levels,
   50 epochs, batch 12), for a GPU.
 
@@ -28,6 +30,7 @@ from seranet.models import ModelConfig, parse_model_name
 __all__ = [
     "CPU",
     "CPU_CONVERGED",
+    "CPU_RANDOMISED",
     "CPU_TRAINING",
     "DEMO",
     "PAPER",
@@ -36,6 +39,7 @@ __all__ = [
     "RECON_TYPES",
     "REFERENCES",
     "SMOKE",
+    "SOURCES",
     "TABLE_METHODS",
     "Preset",
     "get_preset",
@@ -69,12 +73,16 @@ RECON_TYPES: tuple[str, ...] = ("A", "B")
 """Reg block types: A cascaded CNN, B encoder-decoder."""
 
 
+SOURCES: tuple[str, ...] = ("files", "simulated")
+"""Where a preset's training samples come from (:attr:`Preset.source`)."""
+
+
 @dataclass(frozen=True)
 class Preset:
     """Settings of one comparison: dataset to simulate, networks, training, what to run."""
 
     name: str
-    """Preset name (``smoke``, ``demo``, ``cpu``, ``paper``)."""
+    """Preset name (``smoke``, ``demo``, ``cpu``, ``cpu-converged``, ``cpu-randomised``, ``paper``)."""
     description: str
     """One line for humans."""
     phantom: str
@@ -136,6 +144,13 @@ class Preset:
     eval_seed: int = 0
     """Seed of the validation and test masks (``TrainConfig.eval_seed``): every method and
     seed is validated and scored on the same inputs."""
+    source: str = "files"
+    """Training samples: ``files`` (the dataset's training split, the paper's way) or
+    ``simulated`` (each sample simulated afresh from randomised anatomy and protocol,
+    :mod:`seranet.simulated`; validation and test stay on the dataset's files)."""
+    procedural_heads: int = 0
+    """``simulated``: procedural heads in the pool of anatomies, beside the BrainWeb training
+    subjects of a ``brainweb`` preset (a ``procedural`` preset draws from these alone)."""
 
     def __post_init__(self) -> None:
         if self.phantom not in ("procedural", "brainweb"):
@@ -161,6 +176,18 @@ class Preset:
                     raise ValueError(f"{group} must hold 'A' or 'B'; got {t!r}")
         for k in self.ablation_blocks:
             _positive("ablation_blocks", k)
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {self.source!r}")
+        if self.procedural_heads < 0:
+            raise ValueError(f"procedural_heads must be >= 0; got {self.procedural_heads}")
+        if (
+            self.source == "simulated"
+            and self.phantom == "procedural"
+            and not self.procedural_heads
+        ):
+            raise ValueError(
+                "a procedural preset trained on the simulated source needs procedural heads (procedural_heads > 0)"
+            )
 
     def model_config(
         self, method: str, recon_type: str | None, recon_blocks: int | None = None
@@ -294,6 +321,21 @@ for epochs 1-8, then halved at epochs 9, 13, 17 and 21 (pre-training stages: at 
 Measured cost of one run (seed 0, type B, one thread): Fully-sampled / Zero-filling 0.11 CPU h,
 Two-step 0.42, Joint 0.44, SERANet-3 1.25, SERANet-3++ 1.59."""
 
+CPU_RANDOMISED = CPU_CONVERGED.replace(
+    name="cpu-randomised",
+    description="cpu-converged trained on samples simulated afresh (randomised anatomy and "
+    "protocol; BrainWeb training subjects and 20 procedural heads)",
+    source="simulated",
+    procedural_heads=20,
+)
+"""``cpu-converged`` with every training sample simulated afresh (:mod:`seranet.simulated`):
+the anatomy is a BrainWeb training subject or one of 20 procedural heads, rigidly moved and
+elastically deformed, imaged under a random protocol (ranges:
+:class:`seranet.simulated.Randomisation`); as many samples per epoch as the training files
+hold slices, so the same optimiser steps. Validation and test stay on the dataset's files.
+Needs the BrainWeb folder at training time (``--brainweb-dir``). The robustness study
+(``bench robustness``) trains its ``randomised`` arm this way."""
+
 DEMO = Preset(
     name="demo",
     description="a few procedural subjects, Zero-filling / Joint / SERANet-2 briefly: the README's demo",
@@ -326,7 +368,9 @@ DEMO = Preset(
 with encoder-decoder (type B) blocks, 24 epochs of batch 4 at lr 1e-3 (halved after 12): enough
 optimiser steps for every method to segment CSF (package README)."""
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (SMOKE, DEMO, CPU, CPU_CONVERGED, PAPER)}
+PRESETS: dict[str, Preset] = {
+    p.name: p for p in (SMOKE, DEMO, CPU, CPU_CONVERGED, CPU_RANDOMISED, PAPER)
+}
 """Presets by name."""
 
 

@@ -190,6 +190,16 @@ def reproduce(
             raise ValueError(f"unknown step {name!r}; expected some of {', '.join(STEPS)}")
     if preset.phantom == "brainweb" and brainweb_dir is None and "data" in wanted:
         raise BenchError(f"preset {preset.name!r} simulates BrainWeb: pass --brainweb-dir")
+    training = {"table1", "table2", "ablation"} & set(wanted)
+    if (
+        preset.source == "simulated"
+        and preset.phantom == "brainweb"
+        and brainweb_dir is None
+        and training
+    ):
+        raise BenchError(
+            f"preset {preset.name!r} trains on BrainWeb anatomy simulated afresh: pass --brainweb-dir"
+        )
     if brainweb_dir is not None and not Path(brainweb_dir).is_dir():
         raise BenchError(f"BrainWeb directory {str(brainweb_dir)!r} does not exist")
     if len(preset.noise_levels) < 2 and "table2" in wanted:
@@ -216,6 +226,7 @@ def reproduce(
             )  # fmt: skip
         seconds["data"] = time.perf_counter() - t
     common: dict[str, Any] = {
+        "brainweb_dir": brainweb_dir,
         "device": device,
         "progress": progress,
         "console": console,

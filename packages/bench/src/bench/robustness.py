@@ -45,7 +45,15 @@ from bench._io import (
     read_json,
     writes_folder,
 )
-from bench.compare import RunJob, RunSpec, check_data, run_jobs, scores_from_json, versions
+from bench.compare import (
+    RunJob,
+    RunSpec,
+    check_data,
+    run_jobs,
+    scores_from_json,
+    simulated_source,
+    versions,
+)
 from bench.convergence import curve_of
 from bench.presets import RECON_FREE, Preset
 from bench.stats import PairedResult, Term, paired_bootstrap, term_from_metrics
@@ -265,10 +273,12 @@ def robustness_study(
     if bw is not None and not bw.is_dir():
         raise BenchError(f"BrainWeb directory {str(brainweb_dir)!r} does not exist")
     try:
-        source = SimulatedSource(brainweb_dir=None if bw is None else str(bw),
-                                 procedural_heads=procedural_heads)  # fmt: skip
+        randomised = preset.replace(source="simulated", procedural_heads=procedural_heads)
     except ValueError as error:
         raise BenchError(str(error)) from None
+    source = simulated_source(randomised, bw)
+    if source is None:  # cannot happen: the preset was just made simulated
+        raise BenchError(f"preset {randomised.name!r} has no simulated source")
     test_files = split_subjects(data, SplitConfig(*preset.split))["test"]
     folders = _simulate_sets(test_files, sets, out, brainweb_dir=bw)
     plan = _jobs(preset, methods=methods, recon_type=recon_type, seeds=seeds, source=source,
