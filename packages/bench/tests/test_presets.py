@@ -43,7 +43,7 @@ def test_model_config_uses_type_a_for_recon_free_methods() -> None:
 def test_unknown_preset_names_the_choices() -> None:
     with pytest.raises(
         ValueError,
-        match="unknown preset 'cpuu'; expected one of smoke, demo, cpu, cpu-converged, paper",
+        match="unknown preset 'cpuu'; expected one of smoke, demo, cpu, cpu-converged, cpu-randomised, paper",
     ):
         get_preset("cpuu")
 
