@@ -28,7 +28,15 @@ from rich.console import Console
 from bench._io import BenchError, atomic_write_json, atomic_write_text, read_json, writes_folder
 from bench.ablation import ablate_blocks
 from bench.attention import attention
-from bench.compare import RunSpec, Trainer, compare, saved_scores, term_source, versions
+from bench.compare import (
+    RunSpec,
+    Trainer,
+    compare,
+    saved_scores,
+    simulated_source,
+    term_source,
+    versions,
+)
 from bench.data import noise_folder, simulate
 from bench.figures import figures
 from bench.paper import (
@@ -190,16 +198,8 @@ def reproduce(
             raise ValueError(f"unknown step {name!r}; expected some of {', '.join(STEPS)}")
     if preset.phantom == "brainweb" and brainweb_dir is None and "data" in wanted:
         raise BenchError(f"preset {preset.name!r} simulates BrainWeb: pass --brainweb-dir")
-    training = {"table1", "table2", "ablation"} & set(wanted)
-    if (
-        preset.source == "simulated"
-        and preset.phantom == "brainweb"
-        and brainweb_dir is None
-        and training
-    ):
-        raise BenchError(
-            f"preset {preset.name!r} trains on BrainWeb anatomy simulated afresh: pass --brainweb-dir"
-        )
+    if {"table1", "table2", "ablation"} & set(wanted):
+        simulated_source(preset, brainweb_dir)  # a simulated preset's folder, checked up front
     if brainweb_dir is not None and not Path(brainweb_dir).is_dir():
         raise BenchError(f"BrainWeb directory {str(brainweb_dir)!r} does not exist")
     if len(preset.noise_levels) < 2 and "table2" in wanted:
