@@ -373,7 +373,8 @@ def anchor_cmd(
     quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
 ) -> None:
-    """Fully-sampled / Zero-filling at the paper's 1 mm, one factor at a time: JSON, Markdown."""
+    """The paper's 1 mm data: Fully-sampled under one factor changed at a time (noise, labels,
+    capacity, length), Zero-filling, and the k-space methods with type-B blocks: JSON, Markdown."""
     from bench.anchor import CONDITIONS, anchor_study, parse_conditions
 
     with _user_errors():
