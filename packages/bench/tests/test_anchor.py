@@ -25,6 +25,9 @@ def test_conditions_change_one_factor_from_the_base() -> None:
     # twice the length stretches the whole schedule: held 16 epochs, then halved every 8
     assert (preset.lr_schedule, preset.epochs, preset.lr_step, preset.lr_hold) == ("step", 48, 8, 8)
     assert CONDITIONS["fs-width32"].preset(ANCHOR).width == 32
+    assert CONDITIONS["fs-noise2.5"].dataset == "noise02p5-slab"
+    with pytest.raises(ValueError, match="unknown condition 'fs-huge'"):
+        parse_conditions("fs-huge")
 
 
 def test_the_base_condition_trains_as_the_converged_preset() -> None:
@@ -34,9 +37,6 @@ def test_the_base_condition_trains_as_the_converged_preset() -> None:
     assert {f: getattr(trained, f) for f in fields} == {
         f: getattr(CPU_CONVERGED, f) for f in fields
     }
-    assert CONDITIONS["fs-noise2.5"].dataset == "noise02p5-slab"
-    with pytest.raises(ValueError, match="unknown condition 'fs-huge'"):
-        parse_conditions("fs-huge")
 
 
 def test_the_study_end_to_end_on_tiny_procedural_heads(tmp_path: Path) -> None:
