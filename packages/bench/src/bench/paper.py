@@ -344,7 +344,7 @@ def shape_checks(
                 checks.append(
                     _paired(
                         check,
-                        [("share of the gap minus the paper's", terms)] if terms else [],
+                        [("seranet-3++'s share of the gap", terms)] if terms else [],
                         statistic=_gap_share,
                         threshold=theirs,
                     )
