@@ -68,7 +68,7 @@ def test_every_claim_holds_on_a_table_with_the_papers_shape():
     checks = shape_checks(_table(GOOD), {("fully-sampled", None): 0.9, ("zero-filling", None): 0.7,
                                          ("seranet-3++", "A"): 0.8})  # fmt: skip
     verdicts = _verdicts(checks)
-    assert len(verdicts) == 8
+    assert len(verdicts) == 9
     assert all(verdicts.values()), verdicts
     gap = next(c for c in checks if "share of the gap" in c.claim)
     assert gap.evidence == "ours 70 %, paper 50 %"
@@ -84,6 +84,7 @@ def test_a_broken_ordering_is_reported_with_the_offending_method():
     assert verdicts["type A: SERANet-3++ >= SERANet-3"] is False
     assert verdicts["type A: seranet-2 above Joint, Two-step and SegNetMRI"] is False
     assert verdicts["type A: seranet-1 above Joint, Two-step and SegNetMRI"] is True
+    assert verdicts["type A: seranet-3++ above Joint, Two-step and SegNetMRI"] is True
     below = next(c for c in checks if c.claim == "type A: every method above Zero-filling")
     assert "seranet-2 (A) 0.6900" in below.evidence
     assert not any("share of the gap" in c for c in verdicts)  # no paper given

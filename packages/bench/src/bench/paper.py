@@ -248,7 +248,7 @@ def shape_checks(
 
     * Fully-sampled above every other method; every method above Zero-filling;
     * SERANet-3++ >= SERANet-3;
-    * each SERANet-N above Joint, Two-step and SegNetMRI;
+    * each SERANet-N, and SERANet-3++, above Joint, Two-step and SegNetMRI;
     * SERANet-3 above Joint by more than twice the standard error of the difference over
       seeds (``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), when both have several seeds;
     * SERANet-3++ recovering at least the paper's share of the Zero-filling -> Fully-sampled gap
@@ -291,7 +291,7 @@ def shape_checks(
             )
             checks.append(_paired(check, _pairs(source, [(s3pp, s3)])))
         baselines = [r for m in BASELINES if (r := _lookup(by_key, m, t)) is not None]
-        for method in ("seranet-1", "seranet-2", "seranet-3"):
+        for method in SERANET_METHODS:
             row = _lookup(by_key, method, t)
             if row is None or not baselines:
                 continue
