@@ -33,6 +33,11 @@ SIBLINGS = {
 NEEDS_TORCH = {"kspace", "seranet", "bench"}
 
 
+# Tests run on every core (pytest-xdist): most are single-threaded, and the slowest wait on
+# the processes they start; `nox -s tests -- -n 0` runs them in one process.
+PARALLEL = ("--numprocesses", "auto")
+
+
 def _group(name: str) -> list[str]:
     return list(nox.project.dependency_groups(PYPROJECT, name))
 
@@ -62,12 +67,14 @@ def tests(session: nox.Session, package: str) -> None:
     if torch:
         _install_torch(session)
     session.install(*_group("test"), *_editable(*SIBLINGS[package], package, torch=torch))
-    session.run("pytest", f"packages/{package}/tests", *session.posargs)
+    session.run("pytest", *PARALLEL, f"packages/{package}/tests", *session.posargs)
     if package == "seranet":
         # seranet works without mrsim (above: its simulated-source tests skip); with the
         # 'simulate' extra the simulated source is tested too.
         session.install(*_editable("mrsim"))
-        session.run("pytest", "packages/seranet/tests/test_simulated.py", *session.posargs)
+        session.run(
+            "pytest", *PARALLEL, "packages/seranet/tests/test_simulated.py", *session.posargs
+        )
 
 
 @nox.session
@@ -82,7 +89,7 @@ def interop(session: nox.Session) -> None:
         "onnxruntime", *_group("test"),
     )  # fmt: skip
     session.install(*_editable(*PACKAGES))
-    session.run("pytest", "-m", "interop", *(f"packages/{p}/tests" for p in PACKAGES),
+    session.run("pytest", *PARALLEL, "-m", "interop", *(f"packages/{p}/tests" for p in PACKAGES),
                 *session.posargs)  # fmt: skip
 
 
