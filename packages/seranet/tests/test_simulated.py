@@ -3,6 +3,7 @@ undeformed slab, mrsim's own engine for the image, seeds that fix every sample."
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -46,14 +47,21 @@ def source(head: np.ndarray, tmp_path_factory: pytest.TempPathFactory) -> Simula
     return ds
 
 
-def test_undeformed_slab_is_the_box_average_of_the_labels(head: np.ndarray) -> None:
-    config = SimulationConfig(1, resolution_mm=2.0, randomisation=STILL)
-    # centre plane 0.5 mm above the centre (89.5 + 0.5 = voxel 90): planes 89, 90, 91
-    got = slab_fractions(head, config, np.random.default_rng(0), centre_z_mm=0.5)
-    onehot = np.eye(12)[head[89:92]]  # (3, 216, 180, 12)
-    expected = onehot.reshape(3, 108, 2, 90, 2, 12).mean(axis=(0, 2, 4)).transpose(2, 0, 1)
-    np.testing.assert_allclose(got, expected, atol=1e-7)
-    np.testing.assert_allclose(got.sum(axis=0), 1.0, atol=1e-6)
+@pytest.mark.parametrize("profile", ["gaussian", "rect"])
+def test_undeformed_slab_is_mrsims_slice_of_the_same_labels(head: np.ndarray, profile: str) -> None:
+    # mrsim simulate's pipeline on the same 1 mm labels: box-average to 2 mm voxels, then
+    # integrate 3 mm slices through-plane with the profile
+    voxels = mrsim.phantoms.fractions_from_labels(head, (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), 2.0, "h")
+    stack = mrsim.axial_slices(voxels, 57, 3.0, profile)
+    z = voxels.world_z_mm()
+    config = SimulationConfig(1, resolution_mm=2.0, randomisation=STILL, slice_profile=profile)
+    got = {}
+    for k in (0, 20, 21, 56):  # both phases of the 3 mm slices on the 2 mm grid, both ends
+        centre = float(stack.z_mm[k] - (z[0] + z[-1]) / 2)
+        got[k] = slab_fractions(head, config, np.random.default_rng(0), centre_z_mm=centre)
+        np.testing.assert_allclose(got[k], stack.fractions[k], atol=1e-6)
+        np.testing.assert_allclose(got[k].sum(axis=0), 1.0, atol=1e-6)
+    assert np.abs(got[21] - stack.fractions[20]).max() > 0.5  # a neighbour is another slice
 
 
 def test_image_is_mrsims_and_labels_are_the_largest_fraction(source: SimulatedSlices) -> None:
@@ -198,6 +206,28 @@ def test_training_on_the_simulated_source_resumes_bit_for_bit(
     c = torch.load(tmp_path / "files" / "model.pt", weights_only=True)["model"]
     assert any(not torch.equal(a[k], c[k]) for k in a)
     assert files.val_inputs == full.val_inputs  # validated on the same file inputs
+
+
+def test_runs_of_the_first_sample_definition_are_not_trained_or_resumed(
+    mrsim_data: Path, tmp_path: Path
+) -> None:
+    from seranet.train import train
+    from seranet.train.config import SimulatedSource
+
+    config = _tiny_simulated(mrsim_data)
+    stored = json.loads(json.dumps(config.to_dict()))
+    assert stored["simulated"]["version"] == 2
+    del stored["simulated"]["version"]  # a configuration written before the field existed
+    old = TrainConfig.from_dict(stored)
+    assert old.simulated is not None
+    assert old.simulated.version == 1
+    assert old.fingerprint() != config.fingerprint()
+    with pytest.raises(ValueError, match="simulated source is version 1"):
+        train(
+            _tiny_simulated(mrsim_data, simulated=SimulatedSource(procedural_heads=1, version=1)),
+            tmp_path / "old",
+            progress=False,
+        )
 
 
 def test_train_command_takes_the_simulated_source(

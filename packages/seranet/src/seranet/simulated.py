@@ -4,15 +4,18 @@ Every sample is a new axial slab of a training head, moved and deformed, and acq
 new spin-echo protocol by ``mrsim``'s exact simulator, then under-sampled with a fresh mask:
 
 1. **Anatomy.** A head of the pool (BrainWeb training subjects and/or procedural heads) as a
-   crisp 1 mm label volume, sampled at the points of a slab of the target grid (the pixels of
-   ``resolution_mm``, ``supersample`` x ``supersample`` points per pixel, three planes through
-   an ideal slab of ``slice_thickness_mm``) after a random rigid transform (rotation about the
-   slice normal up to ``rotation_deg``, tilts up to ``tilt_deg``, scaling, shift) and a smooth
-   elastic displacement (Gaussian control points every ``elastic_spacing_mm``, interpolated
-   bicubically). The tissue fractions of a pixel are the shares of its points' labels (partial
-   volume), so labels and image come from the same deformed anatomy: nothing is interpolated
-   after the fact. The label of a pixel is its largest fraction (as ``mrsim simulate``'s slab
-   labels).
+   crisp 1 mm label volume, sampled at the points of a slab of the target grid after a random
+   rigid transform (rotation about the slice normal up to ``rotation_deg``, tilts up to
+   ``tilt_deg``, scaling, shift) and a smooth elastic displacement (Gaussian control points
+   every ``elastic_spacing_mm``, interpolated bicubically). The slab is made as ``mrsim
+   simulate`` makes a file's slice: voxels of ``resolution_mm`` (``supersample`` points per
+   axis in-plane, one plane per millimetre through-plane), integrated through-plane with the
+   file's slice profile (``slice_profile``, FWHM ``slice_thickness_mm``, weights from
+   :func:`mrsim.phantoms.slice_weights`). The tissue fractions of a pixel are the weighted
+   shares of its points' labels (partial volume), so labels and image come from the same
+   deformed anatomy: nothing is interpolated after the fact. The label of a pixel is its
+   largest fraction (``mrsim simulate``'s slab labels). Undeformed, a slab equals the file
+   pipeline's slice of the same 1 mm labels exactly (tested).
 2. **Protocol.** Field 1.5 or 3 T, TE, TR, receive bandwidth, B0 inhomogeneity peak and noise
    level drawn from :class:`Randomisation`'s ranges; no per-slice jitter (one slice).
 3. **Acquisition.** ``mrsim``'s ``fast`` engine (exact spin-echo k-space), complex Gaussian
@@ -125,8 +128,15 @@ class SimulationConfig:
     """Points per pixel along each in-plane axis (partial volume)."""
     randomisation: Randomisation = field(default_factory=Randomisation)
     """The ranges of anatomy and protocol."""
+    slice_profile: str = "gaussian"
+    """Through-plane profile, ``gaussian`` (FWHM ``slice_thickness_mm``) or ``rect`` (an ideal
+    slab): the training files' own (``mrsim simulate --slice-profile``)."""
 
     def __post_init__(self) -> None:
+        if self.slice_profile not in ("gaussian", "rect"):
+            raise ValueError(
+                f"slice_profile must be 'gaussian' or 'rect'; got {self.slice_profile!r}"
+            )
         if self.samples_per_epoch < 1:
             raise ValueError(f"samples_per_epoch must be >= 1; got {self.samples_per_epoch}")
         if not (math.isfinite(self.resolution_mm) and self.resolution_mm >= _LABEL_SPACING_MM):
@@ -335,18 +345,18 @@ def slab_fractions(
     px = config.resolution_mm
     thickness = config.slice_thickness_mm
     centre = (np.asarray(labels.shape, dtype=np.float64) - 1) / 2.0
-    # the slab's centre plane: anywhere a file's 3 mm slices lie (within the extent)
+    # the slab's centre plane: anywhere a file's slices lie (within the extent)
     half_z = (_EXTENT_MM[0] - thickness) / 2.0
     z0 = rng.uniform(-half_z, half_z) if centre_z_mm is None else float(centre_z_mm)
     rotation = _rotation(rng, r) * (1.0 + rng.uniform(-r.scale, r.scale))
     shift = rng.uniform(-r.shift_mm, r.shift_mm, size=3)
     displacement = _elastic(rng, r, (h, w), px)  # (3, H, W) mm
-    # points of the target slab, (z, y, x) mm about the volume centre: (3, H, s, W, s, 3 planes)
+    zs, plane_weights = _planes(z0, config)  # (P,) mm about the centre, weights summing to 1
+    # points of the target slab, (z, y, x) mm about the volume centre: (3, H, s, W, s, P)
     sub = (np.arange(s) + 0.5) / s - 0.5
     ys = ((np.arange(h) - (h - 1) / 2.0)[:, None] + sub[None, :]) * px  # (H, s)
     xs = ((np.arange(w) - (w - 1) / 2.0)[:, None] + sub[None, :]) * px  # (W, s)
-    zs = z0 + np.array([-1.0, 0.0, 1.0]) * thickness / 3.0
-    shape = (h, s, w, s, 3)
+    shape = (h, s, w, s, len(zs))
     points = np.empty((3, *shape))
     points[0] = zs[None, None, None, None, :]
     points[1] = ys[:, :, None, None, None]
@@ -361,11 +371,32 @@ def slab_fractions(
     picked[inside] = labels[index[0][inside], index[1][inside], index[2][inside]]
     n_tissues = 12
     pixel = np.arange(h)[:, None, None, None, None] * w + np.arange(w)[None, None, :, None, None]
-    counts = np.bincount((pixel * n_tissues + picked).ravel(), minlength=h * w * n_tissues).reshape(
-        h, w, n_tissues
-    )
-    fractions: np.ndarray = (counts / (s * s * 3)).astype(np.float32).transpose(2, 0, 1)
+    weights = np.broadcast_to(plane_weights / (s * s), shape)
+    sums = np.bincount(
+        (pixel * n_tissues + picked).ravel(), weights=weights.ravel(), minlength=h * w * n_tissues
+    ).reshape(h, w, n_tissues)
+    fractions: np.ndarray = sums.astype(np.float32).transpose(2, 0, 1)
     return np.ascontiguousarray(fractions)
+
+
+def _planes(z0: float, config: SimulationConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Through-plane sample positions (mm about the volume centre) of a slab centred at ``z0``
+    and their weights: the voxels of ``resolution_mm`` a file's grid has there (edges at
+    ``-extent / 2 + k * resolution``), weighted by the slice profile as ``mrsim`` weights them,
+    each sampled at one plane per label voxel it holds."""
+    mrsim = _require_mrsim()
+    dz = config.resolution_mm
+    edge = -_EXTENT_MM[0] / 2.0
+    voxels = edge + (np.arange(round(_EXTENT_MM[0] / dz)) + 0.5) * dz
+    first, weights = mrsim.phantoms.slice_weights(
+        voxels, dz, np.array([z0]), config.slice_thickness_mm, config.slice_profile
+    )
+    used = weights[0] > 0
+    centres = voxels[first[0] : first[0] + weights.shape[1]][used]
+    n = max(1, round(dz / _LABEL_SPACING_MM))
+    offsets = ((np.arange(n) + 0.5) / n - 0.5) * dz
+    zs = (centres[:, None] + offsets[None, :]).ravel()
+    return zs, np.repeat(weights[0][used] / n, n)
 
 
 def acquire(
@@ -404,12 +435,16 @@ def heads_of_split(files: Sequence[Path]) -> tuple[str, ...]:
     return tuple(Path(f).stem for f in files if Path(f).stem.startswith("subject"))
 
 
-def file_geometry(path: str | Path) -> tuple[float, float]:
-    """``(resolution_mm, slice_thickness_mm)`` of an ``mrsim simulate`` file."""
+def file_geometry(path: str | Path) -> tuple[float, float, str]:
+    """``(resolution_mm, slice_thickness_mm, slice_profile)`` of an ``mrsim simulate`` file."""
     import h5py
 
     with h5py.File(path, "r") as f:
         try:
-            return float(f.attrs["resolution_mm"]), float(f.attrs["slice_thickness_mm"])
+            return (
+                float(f.attrs["resolution_mm"]),
+                float(f.attrs["slice_thickness_mm"]),
+                str(f.attrs["slice_profile"]),
+            )
         except KeyError as error:
             raise DataError(f"{str(path)!r} does not record {error.args[0]}") from None

@@ -23,6 +23,7 @@ from mrsim.phantoms.resample import (
     axial_slices,
     crop_or_pad,
     fractions_from_labels,
+    slice_weights,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "load_brainweb",
     "load_brainweb_fuzzy",
     "procedural_phantom",
+    "slice_weights",
 ]

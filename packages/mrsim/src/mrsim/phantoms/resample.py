@@ -19,6 +19,7 @@ __all__ = [
     "block_factors",
     "crop_or_pad",
     "fractions_from_labels",
+    "slice_weights",
 ]
 
 PAPER_EXTENT_MM: tuple[float, float, float] = (180.0, 216.0, 180.0)
@@ -187,10 +188,16 @@ class SliceStack(NamedTuple):
     """float64 ``(S,)``: world z of each slice centre (mm)."""
 
 
-def _slice_weights(
+def slice_weights(
     z_mm: np.ndarray, dz: float, centres: np.ndarray, thickness: float, profile: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per slice: first voxel index and normalised weights of the voxels it integrates."""
+    """Per slice: first voxel index and normalised weights of the voxels it integrates.
+
+    ``z_mm`` are the centres of voxels ``dz`` thick, ``centres`` the slices' centre planes;
+    a voxel's weight is the slice profile (:func:`axial_slices`) integrated over its extent,
+    the weights of a slice summing to 1. Returns ``first`` ``(S,)`` and ``weights`` ``(S, W)``:
+    slice ``s`` integrates voxels ``first[s] .. first[s] + W - 1`` (trailing zeros pad).
+    """
     lo_edges = z_mm - dz / 2.0
     hi_edges = z_mm + dz / 2.0
     if profile == "rect":
@@ -257,7 +264,7 @@ def axial_slices(
     dz = phantom.spacing_mm[0]
     z_centre = float(z_mm[0] + z_mm[-1]) / 2.0
     centres = z_centre + (np.arange(n_slices) - (n_slices - 1) / 2.0) * float(thickness_mm)
-    first, weights = _slice_weights(z_mm, dz, centres, float(thickness_mm), profile)
+    first, weights = slice_weights(z_mm, dz, centres, float(thickness_mm), profile)
     _, _, ny, nx = phantom.fractions.shape
     out = np.empty((n_slices, N_TISSUES, ny, nx), dtype=np.float32)
     _kernels.weighted_z_sum(phantom.fractions, first, weights, out)

@@ -23,6 +23,7 @@ __all__ = [
     "DEVICES",
     "PRETRAIN_STAGES",
     "RESUME_IGNORED",
+    "SIMULATED_SOURCE_VERSION",
     "EpochRecord",
     "RunSummary",
     "SimulatedSource",
@@ -45,6 +46,10 @@ ADDED_LATER: dict[str, Any] = {"simulated": None}
 :meth:`TrainConfig.fingerprint` at the default, so those runs keep theirs."""
 
 
+SIMULATED_SOURCE_VERSION = 2
+"""The :attr:`SimulatedSource.version` this code makes."""
+
+
 @dataclass(frozen=True)
 class SimulatedSource:
     """Train on samples simulated afresh (:mod:`seranet.simulated`) instead of the training
@@ -60,6 +65,12 @@ class SimulatedSource:
     """Points per pixel along each in-plane axis (partial volume)."""
     randomisation: Randomisation = field(default_factory=Randomisation)
     """Ranges of anatomy and protocol."""
+    version: int = 2
+    """Definition of the samples, recorded so that runs of one never resume as, or stand in
+    for, runs of another: 2 integrates each slab with the training files' slice profile on their
+    voxel grid, as ``mrsim simulate`` does (:func:`seranet.simulated.slab_fractions`); 1 (until
+    2026-12-07, configurations without this field) sampled an ideal slab at three planes, whose
+    labels agreed with the files' on only about 0.8 average Dice. Only 2 can be trained."""
 
     def __post_init__(self) -> None:
         if self.brainweb_dir is not None:
@@ -80,6 +91,7 @@ class SimulatedSource:
             for k, v in values.get("randomisation", {}).items()
         }
         values["randomisation"] = Randomisation(**ranges)
+        values.setdefault("version", 1)  # written before the field existed
         return cls(**values)
 
 

@@ -65,6 +65,7 @@ from seranet.train.checkpoint import (
     set_rng_state,
 )
 from seranet.train.config import (
+    SIMULATED_SOURCE_VERSION,
     EpochRecord,
     RunSummary,
     SimulatedSource,
@@ -552,7 +553,12 @@ def _simulated_source(
     """The simulated training source in place of the training files: the same image geometry,
     the training split's BrainWeb subjects (and procedural heads), as many samples per epoch
     as the files hold slices unless told otherwise."""
-    resolution, thickness = file_geometry(paths[0])
+    if settings.version != SIMULATED_SOURCE_VERSION:
+        raise ValueError(
+            f"this run's simulated source is version {settings.version}; this seranet makes "
+            f"version {SIMULATED_SOURCE_VERSION} samples (see SimulatedSource.version)"
+        )
+    resolution, thickness, profile = file_geometry(paths[0])
     subjects = heads_of_split(paths) if settings.brainweb_dir is not None else ()
     pool = HeadPool(
         Path(settings.brainweb_dir) if settings.brainweb_dir is not None else None,
@@ -565,6 +571,7 @@ def _simulated_source(
         slice_thickness_mm=thickness,
         supersample=settings.supersample,
         randomisation=settings.randomisation,
+        slice_profile=profile,
     )
     return SimulatedSlices(pool, simulation, files.mask, seed=config.seed)
 
