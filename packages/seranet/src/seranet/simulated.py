@@ -195,9 +195,12 @@ class HeadPool:
         procedural = (f"procedural{self.PROCEDURAL_FIRST + i:02d}" for i in range(self.procedural))
         return (*self.brainweb_subjects, *procedural)
 
-    def load(self) -> list[np.ndarray]:
+    def load(self, grid_mm: float | None = None) -> list[np.ndarray]:
         """The crisp 1 mm label volumes ``(Z, Y, X)`` uint8 (BrainWeb's 12 tissue labels), on
-        :data:`_EXTENT_MM`."""
+        :data:`_EXTENT_MM`. With ``grid_mm`` (the training files' voxel size), each window is
+        the one ``mrsim simulate`` crops at that voxel size, so that voxels of ``grid_mm``
+        about the window centre are the files' voxels: an undeformed slab is then the files'
+        slice of the same anatomy, not one shifted by a fraction of a voxel."""
         mrsim = _require_mrsim()
         phantoms: list[Any] = []
         if self.brainweb_subjects:
@@ -211,7 +214,41 @@ class HeadPool:
             )
             for i in range(self.procedural)
         ]
-        return [mrsim.crop_or_pad(p, _EXTENT_MM).labels for p in phantoms]
+        return [_window(p, grid_mm) for p in phantoms]
+
+
+def _window(phantom: Any, grid_mm: float | None) -> np.ndarray:
+    """Labels of ``phantom`` (1 mm) in the :data:`_EXTENT_MM` window ``mrsim.crop_or_pad``
+    takes at voxel size ``grid_mm`` (at 1 mm when None or not a whole number of millimetres)."""
+    mrsim = _require_mrsim()
+    factor = round(grid_mm / _LABEL_SPACING_MM) if grid_mm is not None else 1
+    if factor <= 1 or not math.isclose(factor * _LABEL_SPACING_MM, grid_mm or 0.0):
+        return np.asarray(mrsim.crop_or_pad(phantom, _EXTENT_MM).labels)
+    fractions = phantom.fractions
+    padded = [-(-n // factor) * factor for n in fractions.shape[1:]]
+    blocks = np.zeros((fractions.shape[0], *padded), dtype=np.float32)
+    blocks[0] = 1.0
+    blocks[:, : fractions.shape[1], : fractions.shape[2], : fractions.shape[3]] = fractions
+    nz, ny, nx = (n // factor for n in padded)
+    coarse = blocks.reshape(-1, nz, factor, ny, factor, nx, factor).mean(axis=(2, 4, 6))
+    origin = tuple(o + 0.5 * (factor - 1) * _LABEL_SPACING_MM for o in phantom.origin_mm)
+    grid = mrsim.Phantom(coarse, (float(grid_mm),) * 3, origin, phantom.name)  # type: ignore[arg-type]
+    window = mrsim.crop_or_pad(grid, _EXTENT_MM)
+    # the window's first fine voxel, in the phantom's voxel indices
+    starts = [
+        round((w - 0.5 * (factor - 1) * _LABEL_SPACING_MM - o) / _LABEL_SPACING_MM)
+        for w, o in zip(window.origin_mm, phantom.origin_mm, strict=True)
+    ]
+    labels = np.asarray(phantom.labels)
+    n_out = [round(e / _LABEL_SPACING_MM) for e in _EXTENT_MM]
+    out = np.zeros(n_out, dtype=np.uint8)
+    src, dst = [], []
+    for st, n, m in zip(starts, n_out, labels.shape, strict=True):
+        lo, hi = max(st, 0), min(st + n, m)
+        src.append(slice(lo, hi))
+        dst.append(slice(lo - st, hi - st))
+    out[tuple(dst)] = labels[tuple(src)]
+    return out
 
 
 class SimulatedSlices(Dataset[SliceSample]):
@@ -262,7 +299,7 @@ class SimulatedSlices(Dataset[SliceSample]):
     def heads(self) -> list[np.ndarray]:
         """The pool's label volumes (loaded on first use in each process)."""
         if self._heads is None:
-            self._heads = self.pool.load()
+            self._heads = self.pool.load(self.config.resolution_mm)
         return self._heads
 
     def close(self) -> None:
