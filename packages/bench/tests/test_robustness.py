@@ -16,6 +16,7 @@ from bench.robustness import (
     STANDARD_MARGIN,
     TEST_SETS,
     UNSEEN_FIRST,
+    _flags,
     parse_test_sets,
     robustness_study,
     shifted_config,
@@ -72,6 +73,11 @@ def test_study_trains_both_arms_and_pairs_them(procedural_data: Path, tmp_path: 
         assert paired["slices"] == SMOKE.slices
         assert r["cpu_seconds"]["files"] > 0
         assert r["cpu_seconds"]["randomised"] > 0
+        assert {arm: len(flags) for arm, flags in r["converged"].items()} == {
+            "files": 1,
+            "randomised": 1,
+        }
+    assert result["seeds"] == 1
     # the arms differ only in their training source
     files = json.loads((out / "runs/files/joint_B_k2_s0/config.json").read_text())
     randomised = json.loads((out / "runs/randomised/joint_B_k2_s0/config.json").read_text())
@@ -89,7 +95,9 @@ def test_study_trains_both_arms_and_pairs_them(procedural_data: Path, tmp_path: 
     assert scored["slices"]
     for name in ("robustness.json", "robustness.md", "robustness.png"):
         assert (out / name).is_file()
-    assert "| joint (B) | 3t |" in (out / "robustness.md").read_text()
+    table = (out / "robustness.md").read_text()
+    assert "| joint (B) | 3t |" in table
+    assert "one training seed per arm" in table
 
     # resumable: a second call trains and scores nothing again
     model = out / "runs/randomised/joint_B_k2_s0/model.pt"
@@ -121,3 +129,10 @@ def test_cli_errors_are_one_line(
     assert result.exit_code == 2
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_converged_flags_name_the_runs_that_did_not() -> None:
+    assert _flags([True, True]) == "yes"
+    assert _flags([True, False, False]) == "no (2 of 3)"
+    assert _flags([]) == "-"
+    assert _flags(None) == "-"

@@ -314,7 +314,9 @@ def summarize(
         arms = {arm: [job for a, job in plan if a == arm and job.spec.method == method]
                 for arm in ARMS}  # fmt: skip
         name = row_name(method, arms["files"][0].spec.recon_type)
-        cpu = {arm: sum(curve_of(j.run_dir)["cpu_seconds"] for j in arms[arm]) for arm in ARMS}
+        curves = {arm: [curve_of(j.run_dir) for j in arms[arm]] for arm in ARMS}
+        cpu = {arm: sum(c["cpu_seconds"] for c in curves[arm]) for arm in ARMS}
+        converged = {arm: [bool(c["converged"]) for c in curves[arm]] for arm in ARMS}
         for s in sets:
             metrics = {arm: [scores[(arm, j.spec, s.name)] for j in arms[arm]] for arm in ARMS}
             terms: list[Term] = [
@@ -330,12 +332,15 @@ def summarize(
                     "dice": {arm: _mean_of_runs(metrics[arm], arms[arm]) for arm in ARMS},
                     "paired": paired.to_dict(),
                     "cpu_seconds": cpu,
+                    "converged": converged,
                     "runs": {
                         arm: [str(j.run_dir.relative_to(out)) for j in arms[arm]] for arm in ARMS
                     },
                 }
             )
+    seeds = max(len([j for a, j in plan if a == ARMS[0] and j.spec.method == m]) for m in methods)
     return {
+        "seeds": seeds,
         "sets": {s.name: s.description for s in sets},
         "claims": {
             "standard": f"randomised - files > -{STANDARD_MARGIN} (loses at most "
@@ -370,19 +375,43 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {r['name']} | {r['set']} | {r['dice']['files']:.4f} | "
             f"{r['dice']['randomised']:.4f} | {diff} | {verdict} |"
         )
-    cpu = {r["name"]: r["cpu_seconds"] for r in result["rows"]}
-    lines += ["", "| Method | CPU h, files | CPU h, randomised |", "|---|---:|---:|"]
+    per_method = {r["name"]: r for r in result["rows"]}
     lines += [
-        f"| {name} | {c['files'] / 3600:.2f} | {c['randomised'] / 3600:.2f} |"
-        for name, c in cpu.items()
+        "",
+        "| Method | CPU h, files | CPU h, randomised | Converged, files | Converged, randomised |",
+        "|---|---:|---:|---|---|",
     ]
+    for name, r in per_method.items():
+        c, flags = r["cpu_seconds"], r.get("converged", {})
+        lines.append(
+            f"| {name} | {c['files'] / 3600:.2f} | {c['randomised'] / 3600:.2f} | "
+            f"{_flags(flags.get('files'))} | {_flags(flags.get('randomised'))} |"
+        )
     sets = "; ".join(f"`{k}`: {v}" for k, v in result["sets"].items())
     claims = result["claims"]
+    seeds = int(result.get("seeds", 1))
+    resampled = (
+        "training seeds, test subjects and slices"
+        if seeds > 1
+        else (
+            "test subjects and slices; with one training seed per arm the intervals do not cover "
+            "how much another training run would move a score"
+        )
+    )
     return (
         f"Test sets: {sets}.\n\nClaims: on `standard`, {claims['standard']}; on every other set, "
-        f"{claims['shifted']}. Verdicts from a paired hierarchical bootstrap over test subjects "
-        "and slices (bench.stats).\n\n" + "\n".join(lines) + "\n"
+        f"{claims['shifted']}. {seeds} seed(s) per method and arm. Verdicts from a paired "
+        f"hierarchical bootstrap over {resampled} (bench.stats).\n\n" + "\n".join(lines) + "\n"
     )
+
+
+def _flags(flags: Sequence[bool] | None) -> str:
+    """``yes`` when every run converged, ``no (k of n)`` otherwise, ``-`` unknown."""
+    if not flags:
+        return "-"
+    if all(flags):
+        return "yes"
+    return f"no ({len(flags) - sum(flags)} of {len(flags)})"
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
